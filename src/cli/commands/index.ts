@@ -1,0 +1,10 @@
+/**
+ * Every command the CLI offers. Each module is tiny (options, help, examples) and imports its
+ * implementation only when run. Only commands that work end to end are listed here.
+ */
+import type { Command } from "commander";
+import type { Wrap } from "../main.js";
+
+export type RegisterCommand = (program: Command, wrap: Wrap) => void;
+
+export const COMMANDS: RegisterCommand[] = [];

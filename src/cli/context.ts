@@ -1,0 +1,68 @@
+/**
+ * What every command receives: injected process facts (so tests run `main` in-process with fakes
+ * only at the boundary), the reporter, global flags and lazily loaded settings.
+ */
+import { InterruptedError } from "../errors.js";
+import { resolveGlobalSettings, type Env, type GlobalSettings } from "../settings/settings.js";
+import { findProjectConfig, loadProjectConfig } from "../settings/project-config.js";
+import type { OutputStream, Reporter } from "./reporter.js";
+
+export interface CliDeps {
+  cwd: string;
+  env: Env;
+  stdout: OutputStream;
+  stderr: OutputStream;
+  stdinIsTTY: boolean;
+  /** Fires on Ctrl-C / SIGTERM; long operations pass it down and stop cleanly. */
+  signal: AbortSignal;
+  /** Asks a yes/no question on an interactive terminal. Absent when there is no TTY. */
+  confirm?: (question: string) => Promise<boolean>;
+  now?: () => Date;
+}
+
+export interface GlobalOptions {
+  json: boolean;
+  color: boolean;
+  verbose: boolean;
+}
+
+export class CommandContext {
+  private settingsPromise: Promise<GlobalSettings> | undefined;
+
+  constructor(
+    readonly deps: CliDeps,
+    readonly reporter: Reporter,
+    readonly globals: GlobalOptions,
+  ) {}
+
+  get cwd(): string {
+    return this.deps.cwd;
+  }
+
+  get env(): Env {
+    return this.deps.env;
+  }
+
+  get signal(): AbortSignal {
+    return this.deps.signal;
+  }
+
+  now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  /** Throws InterruptedError when Ctrl-C was pressed; call between steps of long work. */
+  throwIfInterrupted(): void {
+    if (this.deps.signal.aborted) throw new InterruptedError();
+  }
+
+  /** Global settings (project config found from cwd), loaded once, only by commands that need them. */
+  settings(flags: { home?: string; aiToolkit?: string } = {}): Promise<GlobalSettings> {
+    this.settingsPromise ??= (async () => {
+      const path = await findProjectConfig(this.deps.cwd);
+      const projectConfig = path ? await loadProjectConfig(path) : undefined;
+      return resolveGlobalSettings({ cwd: this.deps.cwd, env: this.deps.env, projectConfig, flags });
+    })();
+    return this.settingsPromise;
+  }
+}

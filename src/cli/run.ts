@@ -1,0 +1,47 @@
+/**
+ * The process entry: wires real stdio, signals and prompts into main(), and sets the exit code.
+ * Ctrl-C once aborts the shared signal so work stops cleanly (children stopped, partial state
+ * kept for resume); a second Ctrl-C exits at once with 130.
+ */
+import { createInterface } from "node:readline/promises";
+import { ExitCode } from "../errors.js";
+import { main } from "./main.js";
+
+export async function run(): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      process.stderr.write("\nInterrupted again: exiting now.\n");
+      process.exit(signal === "SIGTERM" ? 143 : ExitCode.interrupted);
+    }
+    controller.abort(new Error(`received ${signal}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const stdinIsTTY = Boolean(process.stdin.isTTY);
+  const confirm = stdinIsTTY
+    ? async (question: string): Promise<boolean> => {
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        try {
+          const answer = await rl.question(`${question} [y/N] `);
+          return /^y(es)?$/i.test(answer.trim());
+        } finally {
+          rl.close();
+        }
+      }
+    : undefined;
+
+  const code = await main(process.argv.slice(2), {
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY,
+    signal: controller.signal,
+    ...(confirm ? { confirm } : {}),
+  });
+  process.exitCode = code;
+}

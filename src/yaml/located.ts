@@ -1,0 +1,172 @@
+/**
+ * Parse a YAML file and validate it with a zod schema, reporting every problem at once with its
+ * `file:line:col`, the source line, a caret and a "did you mean" (house style: changesets'
+ * config/parse.ts; the `yaml` document API keeps source ranges). Used for presets, the project
+ * config and batch files.
+ */
+import { LineCounter, isMap, isPair, isScalar, parseDocument, type Document, type Node as YamlNode } from "yaml";
+import { z } from "zod";
+import { ConfigFileError, type Diagnostic, type SourceLocation } from "../errors.js";
+import { closest } from "../util/did-you-mean.js";
+
+export interface LocatedDocument {
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  lineCounter: LineCounter;
+}
+
+export function parseYaml(file: string, text: string): { parsed: LocatedDocument; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const parsed: LocatedDocument = { file, text, doc, lineCounter };
+  const diagnostics: Diagnostic[] = [];
+  for (const error of doc.errors) {
+    diagnostics.push({
+      severity: "error",
+      message: `YAML syntax: ${firstLine(error.message)}`,
+      location: locationAt(parsed, error.pos[0], error.pos[1] - error.pos[0]),
+      hint: error.code === "DUPLICATE_KEY" ? "remove one of the two entries" : "check indentation and quoting near here",
+    });
+  }
+  for (const warning of doc.warnings) {
+    diagnostics.push({
+      severity: "warning",
+      message: firstLine(warning.message),
+      location: locationAt(parsed, warning.pos[0], warning.pos[1] - warning.pos[0]),
+    });
+  }
+  return { parsed, diagnostics };
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0] ?? message;
+}
+
+/** Converts a character offset into a 1-based location with the source line for the caret. */
+export function locationAt(parsed: LocatedDocument, offset: number, length = 1): SourceLocation {
+  const pos = parsed.lineCounter.linePos(Math.max(0, Math.min(offset, parsed.text.length)));
+  const lineStart = parsed.lineCounter.lineStarts[pos.line - 1] ?? 0;
+  const lineEndRaw = parsed.text.indexOf("\n", lineStart);
+  const lineText = parsed.text.slice(lineStart, lineEndRaw === -1 ? undefined : lineEndRaw).replace(/\r$/, "");
+  const maxLength = Math.max(1, lineText.length - (pos.col - 1));
+  return { file: parsed.file, line: pos.line, col: pos.col, lineText, length: Math.max(1, Math.min(length, maxLength)) };
+}
+
+/** Where a value (or, with `keyOf`, the key naming it) sits in the document. */
+export function locatePath(parsed: LocatedDocument, path: ReadonlyArray<PropertyKey>, keyOf?: string): SourceLocation | undefined {
+  const segments = path.map((p) => (typeof p === "symbol" ? String(p) : p));
+  const node = segments.length === 0 ? parsed.doc.contents : (parsed.doc.getIn(segments, true) as YamlNode | undefined);
+  if (keyOf !== undefined && isMap(node)) {
+    const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === keyOf);
+    if (pair && isPair(pair) && isScalar(pair.key) && pair.key.range) {
+      return locationAt(parsed, pair.key.range[0], pair.key.range[1] - pair.key.range[0]);
+    }
+  }
+  const range = (node as { range?: [number, number, number] } | undefined)?.range;
+  if (range) return locationAt(parsed, range[0], range[1] - range[0]);
+  // The path does not exist in the file (a missing required key): point at its parent.
+  if (segments.length > 0) return locatePath(parsed, segments.slice(0, -1));
+  return undefined;
+}
+
+/** The keys an object schema accepts at `path`, for "did you mean" on unknown keys. */
+export function knownKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
+  let current: z.ZodType | undefined = unwrap(schema);
+  for (const segment of path) {
+    if (!current) return [];
+    if (current instanceof z.ZodObject) current = unwrap(current.shape[String(segment)] as z.ZodType | undefined);
+    else if (current instanceof z.ZodArray) current = unwrap(current.element as z.ZodType);
+    else if (current instanceof z.ZodRecord) current = unwrap(current.valueType as z.ZodType);
+    else return [];
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let current = schema;
+  for (let i = 0; i < 10 && current; i++) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
+      current = current.unwrap() as z.ZodType;
+    } else if (current instanceof z.ZodPipe) {
+      current = current.in as z.ZodType;
+    } else if (current instanceof z.ZodUnion) {
+      // Prefer the object member of a union (e.g. `string | {…}`) for key suggestions.
+      current = (current.options as unknown as z.ZodType[]).find((o) => unwrap(o) instanceof z.ZodObject) ?? (current.options[0] as unknown as z.ZodType);
+    } else {
+      return current;
+    }
+  }
+  return current;
+}
+
+function pathLabel(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "[");
+}
+
+/** Turns zod issues into located diagnostics with suggestions. */
+export function zodDiagnostics(parsed: LocatedDocument, schema: z.ZodType, issues: ReadonlyArray<z.core.$ZodIssue>): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const issue of issues) {
+    const where = pathLabel(issue.path);
+    if (issue.code === "unrecognized_keys") {
+      const known = knownKeysAt(schema, issue.path);
+      for (const key of issue.keys) {
+        const suggestion = closest(key, known);
+        diagnostics.push({
+          severity: "error",
+          message: `unknown key "${key}"${where ? ` in ${where}` : ""}`,
+          location: locatePath(parsed, issue.path, key),
+          hint: suggestion ? `did you mean "${suggestion}"?` : known.length ? `allowed keys: ${known.join(", ")}` : undefined,
+        });
+      }
+      continue;
+    }
+    if (issue.code === "invalid_value") {
+      const values = issue.values.map(String);
+      const actual = parsed.doc.getIn(issue.path.map(String));
+      const suggestion = typeof actual === "string" ? closest(actual, values) : undefined;
+      diagnostics.push({
+        severity: "error",
+        message: `${where}: ${typeof actual === "string" ? `"${actual}" is not allowed` : "value is not allowed"}`,
+        location: locatePath(parsed, issue.path),
+        hint: suggestion ? `did you mean "${suggestion}"? (allowed: ${values.join(", ")})` : `allowed: ${values.join(", ")}`,
+      });
+      continue;
+    }
+    diagnostics.push({
+      severity: "error",
+      message: `${where ? `${where}: ` : ""}${issue.message}`,
+      location: locatePath(parsed, issue.path),
+    });
+  }
+  return diagnostics;
+}
+
+export interface ValidatedYaml<T> {
+  value: T;
+  parsed: LocatedDocument;
+  warnings: Diagnostic[];
+}
+
+/**
+ * Parses and validates in one go. Throws ConfigFileError listing every problem (syntax errors and
+ * schema errors together) when anything is wrong; warnings are returned.
+ */
+export function loadYamlWithSchema<T>(file: string, text: string, schema: z.ZodType<T>, what: string): ValidatedYaml<T> {
+  const { parsed, diagnostics } = parseYaml(file, text);
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const warnings = diagnostics.filter((d) => d.severity === "warning");
+  if (errors.length > 0) throw invalid(file, what, errors);
+  const raw: unknown = parsed.doc.toJS() ?? {};
+  const result = schema.safeParse(raw);
+  if (!result.success) throw invalid(file, what, zodDiagnostics(parsed, schema, result.error.issues));
+  return { value: result.data, parsed, warnings };
+}
+
+export function invalid(file: string, what: string, diagnostics: Diagnostic[]): ConfigFileError {
+  const n = diagnostics.filter((d) => d.severity === "error").length;
+  return new ConfigFileError(`${what} ${file} has ${n} problem${n === 1 ? "" : "s"}`, diagnostics, {
+    hint: `fix the lines shown above, then run the command again`,
+  });
+}
