@@ -4,7 +4,14 @@
  */
 import type { Command } from "commander";
 import type { Wrap } from "../main.js";
+import { registerPresets } from "./presets.js";
+import { registerGen } from "./gen.js";
+import { registerDoctor } from "./doctor.js";
 
 export type RegisterCommand = (program: Command, wrap: Wrap) => void;
 
-export const COMMANDS: RegisterCommand[] = [];
+export const COMMANDS: RegisterCommand[] = [
+  registerGen,
+  registerPresets,
+  registerDoctor,
+];

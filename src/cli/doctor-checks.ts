@@ -1,0 +1,140 @@
+/**
+ * `headshot doctor`: what is installed and configured, each line ok / missing / warn with the fix.
+ * Secrets are only ever reported as present or missing.
+ */
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { describeSource, type GlobalSettings } from "../settings/settings.js";
+import { checkWritableDir } from "../util/writable.js";
+
+export type CheckStatus = "ok" | "missing" | "warn";
+
+export interface DoctorCheck {
+  id: string;
+  label: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+  /** Needed by every command (Node, sharp, a writable home): a missing one fails doctor. */
+  required: boolean;
+}
+
+export interface DoctorDeps {
+  env: Record<string, string | undefined>;
+  nodeVersion: string;
+  /** Runs a program and returns its stdout, or undefined when it cannot run. */
+  run: (file: string, args: string[], cwd?: string) => Promise<string | undefined>;
+  /** Extra checks (e.g. the ai-toolkit preflight) contributed by other modules. */
+  extraChecks?: Array<(settings: GlobalSettings) => Promise<DoctorCheck[]>>;
+}
+
+function nodeCheck(version: string): DoctorCheck {
+  const [major = 0, minor = 0] = version.replace(/^v/, "").split(".").map(Number);
+  const ok = major > 20 || (major === 20 && minor >= 19);
+  return {
+    id: "node",
+    label: "Node.js",
+    status: ok ? "ok" : "missing",
+    detail: version,
+    ...(ok ? {} : { fix: "install Node.js 20.19 or newer (an LTS from nodejs.org)" }),
+    required: true,
+  };
+}
+
+async function sharpCheck(): Promise<DoctorCheck> {
+  try {
+    const { default: sharp } = await import("sharp");
+    return { id: "sharp", label: "sharp (image decoding)", status: "ok", detail: `sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`, required: true };
+  } catch (error) {
+    return {
+      id: "sharp",
+      label: "sharp (image decoding)",
+      status: "missing",
+      detail: (error as Error).message.split("\n")[0] ?? "failed to load",
+      fix: "reinstall dependencies with `npm ci` on this machine (sharp ships prebuilt binaries per platform)",
+      required: true,
+    };
+  }
+}
+
+async function faceModelsCheck(): Promise<DoctorCheck> {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve("@vladmandic/human/package.json");
+    const models = join(dirname(pkg), "models");
+    await access(join(models, "faceres.json"), constants.R_OK);
+    await access(join(models, "blazeface.json"), constants.R_OK);
+    return { id: "faces", label: "face models (offline)", status: "ok", detail: models, required: false };
+  } catch {
+    return {
+      id: "faces",
+      label: "face models (offline)",
+      status: "missing",
+      detail: "@vladmandic/human models not found",
+      fix: "reinstall dependencies with `npm ci`; check needs them",
+      required: false,
+    };
+  }
+}
+
+function tokenCheck(settings: GlobalSettings): DoctorCheck {
+  const base = settings.replicateBaseUrl.value ? ` (API ${settings.replicateBaseUrl.value}, ${describeSource(settings.replicateBaseUrl)})` : "";
+  return settings.replicateTokenPresent
+    ? { id: "replicate-token", label: "Replicate token", status: "ok", detail: `REPLICATE_API_TOKEN is set${base}`, required: false }
+    : {
+        id: "replicate-token",
+        label: "Replicate token",
+        status: "missing",
+        detail: "REPLICATE_API_TOKEN is not set (needed for --backend replicate)",
+        fix: "create a token at https://replicate.com/account/api-tokens, then `export REPLICATE_API_TOKEN=...` (in CI: a secret)",
+        required: false,
+      };
+}
+
+async function gpuCheck(deps: DoctorDeps): Promise<DoctorCheck> {
+  const out = await deps.run("nvidia-smi", ["--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"]);
+  const first = out?.trim().split("\n")[0];
+  if (!first) {
+    return {
+      id: "gpu",
+      label: "GPU (nvidia-smi)",
+      status: "missing",
+      detail: "no NVIDIA GPU visible (needed only for --backend local)",
+      fix: "on a GPU box install the NVIDIA driver so `nvidia-smi` works; otherwise use --backend replicate",
+      required: false,
+    };
+  }
+  const [name, total, free] = first.split(",").map((s) => s.trim());
+  return { id: "gpu", label: "GPU (nvidia-smi)", status: "ok", detail: `${name}, ${free} MiB free of ${total} MiB`, required: false };
+}
+
+async function dirCheck(id: string, label: string, dir: string, required: boolean, fix: string): Promise<DoctorCheck> {
+  const problem = await checkWritableDir(dir);
+  return problem
+    ? { id, label, status: "missing", detail: `${dir}: ${problem.path} is ${problem.reason === "not-a-directory" ? "a file" : "not writable"}`, fix, required }
+    : { id, label, status: "ok", detail: `${dir} is writable`, required };
+}
+
+export async function runDoctorChecks(settings: GlobalSettings, deps: DoctorDeps): Promise<DoctorCheck[]> {
+  const out = settings.projectConfig?.out ? join(dirname(settings.projectConfigPath ?? settings.cwd), settings.projectConfig.out) : join(settings.cwd, "headshots");
+  const checks: DoctorCheck[] = [
+    nodeCheck(deps.nodeVersion),
+    await sharpCheck(),
+    await faceModelsCheck(),
+    {
+      id: "config",
+      label: "project config",
+      status: "ok",
+      detail: settings.projectConfigPath ?? "none (optional: headshot.config.yaml in this folder or a parent)",
+      required: false,
+    },
+    await dirCheck("home", "HEADSHOT_HOME", settings.home.value, true, "set HEADSHOT_HOME to a folder you can write to"),
+    await dirCheck("out", "output folder", out, false, "pass --out to gen with a writable folder, or set out: in headshot.config.yaml"),
+    tokenCheck(settings),
+    await gpuCheck(deps),
+  ];
+  for (const extra of deps.extraChecks ?? []) checks.push(...(await extra(settings)));
+  return checks;
+}

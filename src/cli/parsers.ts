@@ -1,0 +1,36 @@
+/** Option value parsers shared by commands; each error says what a valid value looks like. */
+import { InvalidArgumentError } from "commander";
+
+export function wholeNumber(name: string, min: number, max: number): (raw: string) => number {
+  return (raw: string) => {
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max} (got "${raw}").`);
+    }
+    return value;
+  };
+}
+
+export function positiveNumber(name: string, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
+  return (raw: string) => {
+    const value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value) || value <= 0 || value > max) {
+      throw new InvalidArgumentError(`${name} must be a number above 0 (got "${raw}").`);
+    }
+    return value;
+  };
+}
+
+export function oneOf<T extends string>(name: string, values: ReadonlyArray<T>): (raw: string) => T {
+  return (raw: string) => {
+    if (!(values as ReadonlyArray<string>).includes(raw)) {
+      throw new InvalidArgumentError(`${name} must be one of ${values.join(", ")} (got "${raw}").`);
+    }
+    return raw as T;
+  };
+}
+
+/** For repeatable options such as --set a=1 --set b=2. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
