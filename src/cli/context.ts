@@ -4,7 +4,6 @@
  */
 import { InterruptedError } from "../errors.js";
 import { resolveGlobalSettings, type Env, type GlobalSettings } from "../settings/settings.js";
-import { findProjectConfig, loadProjectConfig } from "../settings/project-config.js";
 import type { OutputStream, Reporter } from "./reporter.js";
 
 export interface CliDeps {
@@ -59,6 +58,8 @@ export class CommandContext {
   /** Global settings (project config found from cwd), loaded once, only by commands that need them. */
   settings(flags: { home?: string; aiToolkit?: string } = {}): Promise<GlobalSettings> {
     this.settingsPromise ??= (async () => {
+      // Loaded lazily: the project config pulls in yaml and zod, which --help does not need.
+      const { findProjectConfig, loadProjectConfig } = await import("../settings/project-config.js");
       const path = await findProjectConfig(this.deps.cwd);
       const projectConfig = path ? await loadProjectConfig(path) : undefined;
       return resolveGlobalSettings({ cwd: this.deps.cwd, env: this.deps.env, projectConfig, flags });

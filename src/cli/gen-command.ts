@@ -1,6 +1,6 @@
 /** The `gen` use case behind the thin command file: plan, then dry-run or generate. */
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { preparePlan, type GenOptions } from "../generation/prepare-plan.js";
 import type { CommandContext } from "./context.js";
@@ -41,7 +41,8 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
     identity: identity ? { name: identity.name, trigger: identity.trigger, classWord: identity.classWord, ...(identity.backend ? { trainedOn: identity.backend } : {}) } : undefined,
     count: options.count ?? config?.defaults?.count,
     seed: options.seed,
-    out: options.out ?? config?.out,
+    // A relative `out:` in the project config is relative to that file, not to the cwd.
+    out: options.out ?? (config?.out && settings.projectConfigPath ? resolve(dirname(settings.projectConfigPath), config.out) : undefined),
     set: options.set,
     format: options.format ?? config?.defaults?.format,
     backend: options.backend,
