@@ -1,0 +1,73 @@
+/**
+ * The batch file (`headshot batch team.yaml`): people, what each gets, shared defaults and a
+ * budget. Validated like presets (located errors, did-you-mean); presets/batch.schema.json is
+ * generated from this for editors.
+ */
+import { z } from "zod";
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "use lowercase letters, digits, '-' and '_'");
+
+/** A preset entry: a name/file, or a name with its own count and overrides. */
+const presetEntry = z.union([
+  z.string().min(1),
+  z
+    .object({
+      preset: z.string().min(1).describe("Preset name or file (relative to the batch file)."),
+      count: z.number().int().min(1).max(1000).optional(),
+      set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("Overrides, like --set."),
+    })
+    .strict(),
+]);
+
+/** What a person gets; shared by `defaults` and each person. */
+const deliverables = {
+  presets: z.array(presetEntry).min(1).optional().describe("Presets to generate for this person."),
+  count: z.number().int().min(1).max(1000).optional().describe("Images per preset."),
+  keepBest: z.number().int().min(1).max(1000).optional().describe("Keep the K most recognisable images per preset."),
+  minSimilarity: z.number().min(0).max(2).optional().describe("Reject images below this relative identity similarity."),
+  crops: z.boolean().optional().describe("Write face-aware crops (LinkedIn, avatar, banner) for kept images."),
+  format: z.enum(["png", "jpg", "webp"]).optional(),
+  backend: z.enum(["replicate", "local", "test"]).optional().describe("Where to train and generate; `test` makes free labelled placeholders."),
+  class: z.enum(["man", "woman", "person"]).optional().describe("Class word used in captions and prompts."),
+  trainSteps: z.number().int().min(100).max(6000).optional(),
+};
+
+export const personSchema = z
+  .object({
+    name: slug.describe("Identity name (also the output folder)."),
+    selfies: z.string().min(1).optional().describe("Folder of 10-20 selfies (relative to the batch file). Trained when no identity exists or the selfies changed."),
+    identity: slug.optional().describe("Use an already trained identity instead of training from selfies."),
+    trigger: z.string().regex(/^[A-Za-z0-9]{2,16}$/, "2-16 letters or digits").optional(),
+    ...deliverables,
+  })
+  .strict()
+  .refine((p) => Boolean(p.selfies) !== Boolean(p.identity), {
+    message: "give exactly one of `selfies` (train) or `identity` (already trained)",
+  });
+
+export const batchSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1).optional().describe("Batch file format version."),
+    out: z.string().optional().describe("Output root (default ./headshots); each person gets <out>/<name>/<preset>/."),
+    budget: z.number().positive().optional().describe("Spend cap in USD for the whole batch: nothing is started that could exceed it."),
+    concurrency: z.number().int().min(1).max(64).optional().describe("Predictions in flight across the whole batch."),
+    defaults: z.object(deliverables).strict().optional(),
+    people: z.array(personSchema).min(1, "list at least one person"),
+  })
+  .strict()
+  .superRefine((batch, ctx) => {
+    const seen = new Map<string, number>();
+    batch.people.forEach((p, i) => {
+      const first = seen.get(p.name);
+      if (first !== undefined) ctx.addIssue({ code: "custom", path: ["people", i, "name"], message: `"${p.name}" is already listed (people[${first}])` });
+      else seen.set(p.name, i);
+      if (!p.presets && !batch.defaults?.presets) {
+        ctx.addIssue({ code: "custom", path: ["people", i], message: "no presets: set `presets` here or in `defaults`" });
+      }
+    });
+  });
+
+export type BatchFile = z.infer<typeof batchSchema>;
+export type BatchPerson = z.infer<typeof personSchema>;
+export type PresetEntry = z.infer<typeof presetEntry>;
