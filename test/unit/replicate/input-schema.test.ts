@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { assertValidInput, validateInputAgainst, type OpenApiDocument } from "../../../src/replicate/index.js";
+import { validateInput as emulatorValidate } from "../../support/replicate-emulator/validate.js";
+import { fluxDevLoraSchema, trainedVersionSchema, trainerSchema } from "../../support/replicate-emulator/catalog.js";
+
+const dev = fluxDevLoraSchema() as OpenApiDocument;
+
+describe("local input validation (src) agrees with the emulator's ajv validation", () => {
+  it.each<[string, Record<string, unknown>]>([
+    ["valid minimal", { prompt: "x" }],
+    ["valid full", { prompt: "x", aspect_ratio: "4:5", num_outputs: 4, guidance: 3.5, seed: 1, output_format: "jpg", lora_weights: "a/b", lora_scale: 1.2, go_fast: false }],
+    ["missing prompt", { seed: 1 }],
+    ["bad enum", { prompt: "x", aspect_ratio: "5:7" }],
+    ["wrong type", { prompt: "x", seed: "1" }],
+    ["float for integer", { prompt: "x", num_outputs: 1.5 }],
+    ["above maximum", { prompt: "x", num_outputs: 5 }],
+    ["below minimum", { prompt: "x", lora_scale: -2 }],
+    ["null", { prompt: null }],
+  ])("%s", (_label, input) => {
+    const ours = validateInputAgainst(dev, input).map((f) => `${f.type} ${f.field}`).sort();
+    const theirs = emulatorValidate(dev, input).map((f) => `${f.type} ${f.field}`).sort();
+    expect(ours).toEqual(theirs);
+  });
+
+  it("arrays: maxItems and item types (FLUX.2 reference images)", () => {
+    const schema = { components: { schemas: { Input: { type: "object", properties: { images: { type: "array", maxItems: 2, items: { type: "string" } } } } } } } as OpenApiDocument;
+    expect(validateInputAgainst(schema, { images: ["a", "b", "c"] }).map((f) => f.type)).toEqual(["array_max_items"]);
+    expect(validateInputAgainst(schema, { images: ["a", 3] }).map((f) => f.field)).toEqual(["input.images.1"]);
+  });
+
+  it("unknown keys are errors locally (the emulator, like Cog, ignores them) with a suggestion", () => {
+    expect(emulatorValidate(dev, { prompt: "x", guidance_scale: 3 })).toEqual([]);
+    expect(() => assertValidInput(dev, { prompt: "x", guidance_scale: 3 }, "black-forest-labs/flux-dev-lora")).toThrow(
+      expect.objectContaining({ code: "E_REPLICATE_INPUT_INVALID", details: ['input.guidance_scale: Additional property guidance_scale is not allowed (did you mean "guidance"?)'] }),
+    );
+    const trained = trainedVersionSchema() as OpenApiDocument;
+    expect(() => assertValidInput(trained, { prompt: "x", guidance: 3 }, "me/face:abc")).toThrow(expect.objectContaining({ details: [expect.stringContaining('did you mean "guidance_scale"?')] }));
+  });
+
+  it("trainer inputs: steps range", () => {
+    const trainer = trainerSchema() as OpenApiDocument;
+    expect(validateInputAgainst(trainer, { input_images: "https://x/y.zip", steps: 2 }).map((f) => f.type)).toEqual(["number_gte"]);
+    expect(validateInputAgainst(trainer, { input_images: "https://x/y.zip", steps: 1000, lora_rank: 16 })).toEqual([]);
+  });
+});
