@@ -24,8 +24,6 @@ export interface DoctorCheck {
 export interface DoctorDeps {
   env: Record<string, string | undefined>;
   nodeVersion: string;
-  /** Runs a program and returns its stdout, or undefined when it cannot run. */
-  run: (file: string, args: string[], cwd?: string) => Promise<string | undefined>;
   /** Extra checks (e.g. the ai-toolkit preflight) contributed by other modules. */
   extraChecks?: Array<(settings: GlobalSettings) => Promise<DoctorCheck[]>>;
 }
@@ -93,23 +91,6 @@ function tokenCheck(settings: GlobalSettings): DoctorCheck {
       };
 }
 
-async function gpuCheck(deps: DoctorDeps): Promise<DoctorCheck> {
-  const out = await deps.run("nvidia-smi", ["--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"]);
-  const first = out?.trim().split("\n")[0];
-  if (!first) {
-    return {
-      id: "gpu",
-      label: "GPU (nvidia-smi)",
-      status: "missing",
-      detail: "no NVIDIA GPU visible (needed only for --backend local)",
-      fix: "on a GPU box install the NVIDIA driver so `nvidia-smi` works; otherwise use --backend replicate",
-      required: false,
-    };
-  }
-  const [name, total, free] = first.split(",").map((s) => s.trim());
-  return { id: "gpu", label: "GPU (nvidia-smi)", status: "ok", detail: `${name}, ${free} MiB free of ${total} MiB`, required: false };
-}
-
 async function dirCheck(id: string, label: string, dir: string, required: boolean, fix: string): Promise<DoctorCheck> {
   const problem = await checkWritableDir(dir);
   return problem
@@ -133,7 +114,6 @@ export async function runDoctorChecks(settings: GlobalSettings, deps: DoctorDeps
     await dirCheck("home", "HEADSHOT_HOME", settings.home.value, true, "set HEADSHOT_HOME to a folder you can write to"),
     await dirCheck("out", "output folder", out, false, "pass --out to gen with a writable folder, or set out: in headshot.config.yaml"),
     tokenCheck(settings),
-    await gpuCheck(deps),
   ];
   for (const extra of deps.extraChecks ?? []) checks.push(...(await extra(settings)));
   return checks;

@@ -1,5 +1,4 @@
 /** The doctor use case: run the checks, print one line each, fail only on required ones. */
-import { execa } from "execa";
 import { DependencyError } from "../errors.js";
 import type { CommandContext } from "./context.js";
 import { runDoctorChecks, type DoctorCheck } from "./doctor-checks.js";
@@ -8,17 +7,12 @@ const SYMBOLS: Record<DoctorCheck["status"], string> = { ok: "ok     ", missing:
 
 export async function runDoctor(ctx: CommandContext, options: { aiToolkit?: string }): Promise<void> {
   const settings = await ctx.settings(options.aiToolkit ? { aiToolkit: options.aiToolkit } : {});
+  const { aiToolkitDoctorChecks } = await import("../training/ai-toolkit/doctor-checks.js");
   const checks = await runDoctorChecks(settings, {
     env: ctx.env,
+    // ai-toolkit, its Python and the GPU (nvidia-smi) come from the local trainer's own preflight.
+    extraChecks: [aiToolkitDoctorChecks(ctx.env)],
     nodeVersion: process.version,
-    run: async (file, args, cwd) => {
-      try {
-        const result = await execa(file, args, { env: ctx.env, extendEnv: false, timeout: 15_000, reject: false, ...(cwd ? { cwd } : {}) });
-        return result.exitCode === 0 ? result.stdout : undefined;
-      } catch {
-        return undefined;
-      }
-    },
   });
   const r = ctx.reporter;
   for (const check of checks) {

@@ -1,6 +1,7 @@
 /** Human rendering of a generation plan (gen --dry-run). */
 import type { GenPlan } from "../generation/plan.js";
 import { REPLICATE_MODEL_REFS } from "../generation/model-inputs.js";
+import { formatDuration } from "../generation/format.js";
 import type { Reporter } from "./reporter.js";
 
 const BACKEND_LABELS: Record<string, string> = {
@@ -13,11 +14,7 @@ const BACKEND_LABELS: Record<string, string> = {
   test: "test (placeholders, free)",
 };
 
-export function formatDuration(seconds: number): string {
-  if (seconds < 90) return `${Math.max(1, Math.round(seconds))}s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
+export { formatDuration };
 
 function modelLabel(plan: GenPlan): string {
   if (plan.model === "trained-version") return "the identity's trained Replicate version";

@@ -34,6 +34,8 @@ export interface PlanContext {
   presetDirs: ReadonlyArray<string>;
   /** Seed base recorded by an earlier run of the same batch (resume keeps the same seeds). */
   recordedSeedBase?: number | undefined;
+  /** Reads the seed base an earlier run recorded in the output folder (used when recordedSeedBase is unset). */
+  readRecordedSeedBase?: (outDir: string) => Promise<number | undefined>;
   random?: () => number;
 }
 
@@ -95,11 +97,12 @@ export async function preparePlan(options: GenOptions, ctx: PlanContext): Promis
   }
   let seedBase: number;
   let seedSource: GenPlan["seedSource"];
+  let recorded = ctx.recordedSeedBase;
   if (options.seed !== undefined) {
     seedBase = options.seed;
     seedSource = "flag";
-  } else if (ctx.recordedSeedBase !== undefined) {
-    seedBase = ctx.recordedSeedBase;
+  } else if ((recorded ??= await ctx.readRecordedSeedBase?.(outDir)) !== undefined) {
+    seedBase = recorded;
     seedSource = "manifest";
   } else {
     seedBase = ctx.random ? Math.floor(ctx.random() * MAX_SEED) : randomInt(0, MAX_SEED);

@@ -204,7 +204,8 @@ describe("headshot doctor", () => {
     expect(byId.node).toMatchObject({ status: "ok" });
     expect(byId.sharp).toMatchObject({ status: "ok" });
     expect(byId["replicate-token"]).toMatchObject({ status: "ok" });
-    expect(byId.gpu).toMatchObject({ status: "missing" });
+    expect(byId["ai-toolkit-gpu"]).toMatchObject({ status: "missing" });
+    expect(byId["ai-toolkit-ai-toolkit"]).toMatchObject({ status: "missing" });
     expect(byId.home).toMatchObject({ status: "ok" });
     expect(r.stdout).not.toContain("r8_doctortokenvalue");
   });

@@ -27,6 +27,16 @@ export class Capture {
     this.text += chunk;
     return true;
   }
+  // Terminal control methods ora calls on a TTY stream; output is plain text here.
+  cursorTo(): boolean {
+    return true;
+  }
+  moveCursor(): boolean {
+    return true;
+  }
+  clearLine(): boolean {
+    return true;
+  }
 }
 
 export async function runCli(

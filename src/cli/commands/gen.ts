@@ -1,17 +1,37 @@
 /** `headshot gen`: plan a batch of headshots from a preset (and, with a backend, generate it). */
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Wrap } from "../main.js";
 import { collect, oneOf, wholeNumber } from "../parsers.js";
 
 const EXAMPLES = `
 Examples:
-  $ headshot gen --preset corporate --count 8 --dry-run
+  $ headshot gen --preset corporate --identity jane --count 24
+  $ headshot gen --preset corporate --ref ./selfies --model flux-2-pro --count 8
+  $ headshot gen --preset linkedin --identity jane --lora-url huggingface.co/jane/jane-lora --count 8
+  $ headshot gen --preset corporate --count 4 --backend test          # free labelled placeholders
   $ headshot gen --preset corporate --identity jane --count 8 --seed 42 --dry-run
-  $ headshot gen --preset linkedin --identity jane --set lighting.setup=rembrandt --set generation.steps=40 --dry-run
-  $ headshot gen --preset ./presets/team.yaml --identity jane --dry-run --json > plan.ndjson
+  $ headshot gen --preset ./presets/team.yaml --identity jane --json > run.ndjson
+  $ headshot gen --preset corporate --identity jane --backend local --count 8 --seed 7
+  $ headshot gen --preset corporate --identity jane --backend local --gpu 1 --offload sequential
 
---dry-run works offline: it prints every image's prompt, seed, variation, model inputs and file
-name, and the batch's estimated cost and time per backend. Nothing is generated or paid.
+Backends:
+  replicate  an identity trained on Replicate runs its trained version; one trained locally runs
+             black-forest-labs/flux-dev-lora with --lora-url (Replicate model, Hugging Face repo
+             or .safetensors URL); --ref uses FLUX.2 reference images, no training.
+             Needs REPLICATE_API_TOKEN.
+  local      your NVIDIA GPU with the identity's LoRA, in ai-toolkit's Python environment
+             (--ai-toolkit / AI_TOOLKIT_DIR / AI_TOOLKIT_PYTHON, as for training). Offloading
+             and quantization follow the GPU's free memory (nvidia-smi) unless --offload /
+             --quantize say otherwise; gated base models need HF_TOKEN. Free, one image at a time.
+  test       labelled placeholder images made locally: free, never a real photo.
+
+Images land in --out with manifest.json, a sidecar .json per image and AI-generated labelling
+(IPTC DigitalSourceType in XMP). Re-run the same command to resume: finished images are skipped,
+running predictions are collected, only what is missing is created.
+--dry-run works offline: every image's prompt, seed, inputs and file name, plus cost and time.
+Exit codes: 0 every image landed, 2 bad options, 3 local Python/torch/model access missing,
+4 Replicate refused (token, credit, input), 5 some images did not land (listed, with the command
+to resume; GPU out of memory names the flag that helps), 130 interrupted.
 `;
 
 export interface GenCliOptions {
@@ -28,12 +48,26 @@ export interface GenCliOptions {
   loraUrl?: string;
   concurrency?: number;
   dryRun?: boolean;
+  /** --backend local only. */
+  aiToolkit?: string;
+  gpu?: string;
+  offload?: "none" | "model" | "sequential";
+  quantize?: "none" | "8bit" | "4bit";
+}
+
+/** CUDA_VISIBLE_DEVICES values: GPU indexes or nvidia-smi UUIDs, comma-separated. */
+function gpuIds(raw: string): string {
+  const value = raw.trim();
+  if (!/^[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*$/.test(value)) {
+    throw new InvalidArgumentError(`--gpu must be GPU indexes such as 0 or 1,2 (got "${raw}").`);
+  }
+  return value;
 }
 
 export function registerGen(program: Command, wrap: Wrap): void {
   program
     .command("gen")
-    .description("generate a batch of headshots from a preset (--dry-run shows the plan, offline)")
+    .description("generate a batch of headshots from a preset; resumable (--dry-run shows the plan, offline)")
     .requiredOption("-p, --preset <name|file>", "built-in or user preset name, or a preset file")
     .option("-i, --identity <name>", "trained identity to use (headshot identities list)")
     .option("-n, --count <n>", "number of images (default: the preset's generation.count)", wholeNumber("--count", 1, 1000))
@@ -45,8 +79,12 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .option("--model <name>", "flux-dev-lora (LoRA); with --ref: flux-2-dev, flux-2-pro or flux-2-klein-4b")
     .option("--ref <dir>", "reference mode: use selfies from <dir> as FLUX.2 reference images, no training")
     .option("--lora-url <url>", "where your locally trained LoRA is hosted (Replicate model, HF repo or .safetensors URL)")
-    .option("--concurrency <n>", "predictions in flight at once (default 6)", wholeNumber("--concurrency", 1, 64))
+    .option("--concurrency <n>", "images in flight at once (default 6: far below Replicate's 600 creates/min)", wholeNumber("--concurrency", 1, 64))
     .option("--dry-run", "print the plan with cost and time estimates; generate nothing")
+    .option("--ai-toolkit <dir>", "local: ai-toolkit checkout whose venv runs generation (default AI_TOOLKIT_DIR)")
+    .option("--gpu <ids>", "local: GPU index(es) for CUDA_VISIBLE_DEVICES, e.g. 0 or 1", gpuIds)
+    .option("--offload <mode>", "local: none, model or sequential CPU offload (default: from free GPU memory)", oneOf("--offload", ["none", "model", "sequential"] as const))
+    .option("--quantize <mode>", "local: none, 8bit or 4bit weights (default: from free GPU memory)", oneOf("--quantize", ["none", "8bit", "4bit"] as const))
     .addHelpText("after", EXAMPLES)
     .action(
       wrap(async (ctx, rawOptions) => {

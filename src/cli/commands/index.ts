@@ -7,6 +7,10 @@ import type { Wrap } from "../main.js";
 import { registerPresets } from "./presets.js";
 import { registerGen } from "./gen.js";
 import { registerDoctor } from "./doctor.js";
+import { registerCheck } from "./check.js";
+import { registerTrain } from "./train.js";
+import { registerIdentities } from "./identities.js";
+import { registerScore } from "./score.js";
 
 export type RegisterCommand = (program: Command, wrap: Wrap) => void;
 
@@ -14,4 +18,8 @@ export const COMMANDS: RegisterCommand[] = [
   registerGen,
   registerPresets,
   registerDoctor,
+  registerCheck,
+  registerTrain,
+  registerIdentities,
+  registerScore,
 ];

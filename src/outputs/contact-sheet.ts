@@ -1,0 +1,56 @@
+/**
+ * The outputs' contact sheet: one PNG with every image, best first, its likeness and verdict under
+ * it and the set-aside ones dimmed, for picking "the one" at a glance (headshot-products.md
+ * section 3: no surveyed app makes one; cheap with sharp composite).
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { escapeHtml, galleryOrder } from "./gallery-html.js";
+import type { GalleryEntry } from "./gallery.js";
+
+export const CONTACT_SHEET_FILE = "contact-sheet.png";
+const TILE = 256;
+const LABEL = 40;
+const GAP = 10;
+const COLUMNS = 6;
+const COLOURS: Record<string, string> = { match: "#23883f", doubtful: "#b07800" };
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export async function renderContactSheet(outDir: string, entries: GalleryEntry[]): Promise<Buffer> {
+  const { default: sharp } = await import("sharp");
+  const items = [...entries].sort((a, b) => galleryOrder({ ...a, thumb: "" }, { ...b, thumb: "" }));
+  const columns = Math.max(1, Math.min(COLUMNS, items.length));
+  const rows = Math.max(1, Math.ceil(items.length / columns));
+  const width = columns * (TILE + GAP) + GAP;
+  const height = rows * (TILE + LABEL + GAP) + GAP;
+  const layers: Array<{ input: Buffer; left: number; top: number }> = [];
+  const svg: string[] = [];
+  for (const [i, item] of items.entries()) {
+    const x = GAP + (i % columns) * (TILE + GAP);
+    const y = GAP + Math.floor(i / columns) * (TILE + LABEL + GAP);
+    let tile = sharp(join(outDir, item.file)).rotate().resize(TILE, TILE, { fit: "cover", position: "attention" }).removeAlpha();
+    // Set-aside images are washed out, as in the gallery.
+    if (!item.kept) tile = tile.modulate({ saturation: 0.3 }).linear(0.45, 140);
+    layers.push({ input: await tile.png().toBuffer(), left: x, top: y });
+    const score = item.score;
+    const colour = (score && COLOURS[score.verdict]) ?? "#c0392b";
+    const pct = score?.relative !== undefined ? `${Math.round(score.relative * 100)}% ` : "";
+    const label = score ? `${pct}${score.verdict.replace("_", " ")}${item.kept ? "" : " · set aside"}` : item.kept ? "" : "set aside";
+    svg.push(
+      `<rect x="${x - 1.5}" y="${y - 1.5}" width="${TILE + 3}" height="${TILE + 3}" fill="none" stroke="${score ? colour : "#999"}" stroke-width="3"/>`,
+      `<text x="${x}" y="${y + TILE + 16}" font-family="DejaVu Sans, sans-serif" font-size="13" font-weight="bold" fill="${score ? colour : "#555"}">${escapeHtml(shorten(label, 36))}</text>`,
+      `<text x="${x}" y="${y + TILE + 33}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#333">${escapeHtml(shorten(item.file.split("/").pop() ?? item.file, 38))}</text>`,
+    );
+  }
+  layers.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${svg.join("")}</svg>`), left: 0, top: 0 });
+  return sharp({ create: { width, height, channels: 3, background: "#f4f4f2" } }).composite(layers).png({ compressionLevel: 9 }).toBuffer();
+}
+
+/** Writes `<outDir>/contact-sheet.png` (or `target`) and returns its path. */
+export async function writeContactSheet(outDir: string, entries: GalleryEntry[], target: string = join(outDir, CONTACT_SHEET_FILE)): Promise<string> {
+  await writeFileAtomic(target, await renderContactSheet(outDir, entries));
+  return target;
+}

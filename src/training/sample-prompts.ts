@@ -1,0 +1,16 @@
+/**
+ * Sample prompts for training progress, built from a preset so the samples ai-toolkit renders
+ * look like the headshots the user will generate. They keep the `[trigger]` placeholder, which
+ * ai-toolkit replaces with the trigger word (ai-toolkit.md 2.6: only when trigger_word is set,
+ * which our configs always do).
+ */
+import { composePrompt, TRIGGER_PLACEHOLDER } from "../presets/compose.js";
+import type { ResolvedPreset } from "../presets/load.js";
+import { applyVariation, expandVariations } from "../presets/variations.js";
+
+export function samplePromptsFromPreset(preset: ResolvedPreset, classWord: string, max = 4): string[] {
+  const prompts = expandVariations(preset.data)
+    .slice(0, max)
+    .map((variation) => composePrompt(applyVariation(preset.data, variation), { trigger: TRIGGER_PLACEHOLDER, classWord }).prompt);
+  return [...new Set(prompts)];
+}
