@@ -15,6 +15,7 @@ import { preparePlan, type GenOptions } from "../generation/prepare-plan.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { CommandContext } from "./context.js";
 import type { GenCliOptions } from "./commands/gen.js";
+import { checkCurateFlags, curateResumeArgs, curationDue, curationStop, finishCuration, prepareCuration, untilPlanCount } from "./gen-curate.js";
 import { renderPlan } from "./plan-view.js";
 import type { ProgressHandle, Reporter } from "./reporter.js";
 
@@ -142,6 +143,7 @@ export function resumeCommand(options: GenCliOptions, plan: GenPlan): string {
   if (options.loraUrl) args.push("--lora-url", options.loraUrl);
   if (options.concurrency !== undefined) args.push("--concurrency", String(options.concurrency));
   args.push(...localResumeArgs(options));
+  args.push(...curateResumeArgs(options));
   return args.map(shellQuote).join(" ");
 }
 
@@ -236,6 +238,7 @@ function summaryBase(plan: GenPlan): Record<string, unknown> {
 
 export async function runGenCommand(ctx: CommandContext, options: GenCliOptions): Promise<void> {
   checkLocalFlags(options);
+  checkCurateFlags(options);
   const settings = await ctx.settings(options.aiToolkit !== undefined ? { aiToolkit: options.aiToolkit } : {});
   const home = settings.home.value;
   const config = settings.projectConfig;
@@ -245,7 +248,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   const genOptions: GenOptions = {
     preset: options.preset,
     identity: source.genIdentity,
-    count: options.count ?? config?.defaults?.count,
+    count: untilPlanCount(options) ?? options.count ?? config?.defaults?.count,
     seed: options.seed,
     // A relative `out:` in the project config is relative to that file, not to the cwd.
     out: options.out ?? (config?.out && settings.projectConfigPath ? resolve(dirname(settings.projectConfigPath), config.out) : undefined),
@@ -273,6 +276,8 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   const { runGeneration } = await import("../generation/run-gen.js");
   const view = new GenProgressView(ctx.reporter, options.backend);
   const resume = resumeCommand(options, plan);
+  // Before anything is paid for: the reference the flags need, and the --until / --budget gate.
+  const curation = await prepareCuration(ctx, options, plan, home);
   let output;
   try {
     output = await runGeneration({
@@ -295,6 +300,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
       signal: ctx.signal,
       onEvent: (event) => view.onEvent(event),
       now: () => ctx.now(),
+      gate: curation.gate,
     });
   } catch (error) {
     view.stop();
@@ -305,13 +311,16 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   }
   view.stop();
   const { result, modelRef, references } = output;
+  const curated = curationDue(result, curation, options)
+    ? await finishCuration(ctx, curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, home, options, resume })
+    : undefined;
   const summary = summarizeRun(
     result,
     { plan, modelRef, backend: options.backend, placeholder: output.generator.placeholder, resume, references, manifest: output.opened.store.path },
     ctx.reporter.style.bind(ctx.reporter),
   );
-  ctx.reporter.result(summary.lines.join("\n"));
-  const batch = { dryRun: false, ...summaryBase(plan), ...summary.data };
+  ctx.reporter.result([...summary.lines, ...(curated?.lines ?? [])].join("\n"));
+  const batch = { dryRun: false, ...summaryBase(plan), ...summary.data, ...(curated ? { curation: curated.data } : {}) };
   if (result.interrupted) {
     throw new InterruptedError(`Interrupted: ${summary.data.done} of ${result.total} images are done; the manifest is saved.`, {
       details: summary.interruptDetails,
@@ -325,6 +334,9 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
     // Nothing could run at all (token, credit, invalid input): the API error itself, exit 4.
     throw result.fatal;
   }
+  const stop = curationStop(result, curation, options, { outDir: plan.outDir, resume, failureDetails: summary.failureDetails });
+  if (stop === "ok") return ctx.reporter.summary(batch);
+  if (stop) throw new BatchIncompleteError(stop.message, batch, stop.options);
   if (summary.data.done !== result.total) {
     // GPU out of memory: the same advice as training, naming the switch that helps (local-errors.ts).
     const oom = view.memory && result.entries.some((e) => e.status !== "done" && e.error?.code === "E_LOCAL_GEN_OOM");
@@ -336,4 +348,3 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   }
   ctx.reporter.summary(batch);
 }
-

@@ -31,6 +31,8 @@ Environment:
   REPLICATE_BASE_URL    Replicate API base URL (default https://api.replicate.com/v1)
   HEADSHOT_HOME         identities and caches (default: the platform's user data dir)
   HEADSHOT_PRESET_PATH  extra preset folders, separated by ':'
+  HEADSHOT_BACKEND      default train backend: local or replicate
+  HF_TOKEN              Hugging Face token for gated base models (local training and generation)
   AI_TOOLKIT_DIR        ostris/ai-toolkit checkout;  AI_TOOLKIT_PYTHON  its Python
   NO_COLOR              disable colour;  CI  never prompt, plain progress lines
 

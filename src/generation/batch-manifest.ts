@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
-import { MANIFEST_SCHEMA_VERSION, ManifestStore, readManifest, repairManifest, type Manifest, type ManifestEntry } from "./manifest.js";
+import { MANIFEST_SCHEMA_VERSION, ManifestStore, REJECTED_DIR, readManifest, repairManifest, type Manifest, type ManifestEntry } from "./manifest.js";
 import type { GenPlan, PlannedImage } from "./plan.js";
 
 /** Writes of the manifest during a batch are at least this far apart (changes coalesce meanwhile). */
@@ -68,7 +68,8 @@ export function assertSameBatch(manifest: Manifest, plan: GenPlan, meta: BatchMe
     if (entry.prompt !== image.prompt) {
       throw mismatch(plan.outDir, `prompt of ${image.key} (did --set change?)`, entry.prompt.slice(0, 60), image.prompt.slice(0, 60));
     }
-    if (entry.status === "done" && entry.file && entry.file !== image.fileName) {
+    // `gen --keep-best` may have moved it to rejected/ under the same name: still this image.
+    if (entry.status === "done" && entry.file && entry.file !== image.fileName && entry.file !== `${REJECTED_DIR}/${image.fileName}`) {
       throw mismatch(plan.outDir, `file of ${image.key} (did --format change?)`, entry.file, image.fileName);
     }
   }

@@ -35,6 +35,20 @@ export type EngineEvent =
   | { type: "image.interrupted"; key: string; remoteId?: string | undefined; action: "cancelled" | "left-running" | "none" }
   | { type: "progress"; done: number; failed: number; filtered: number; total: number; running: number; spentUsd: number; etaSeconds: number | null };
 
+/**
+ * Decides, image by image, whether to create at all (`gen --until K` / `--budget`: see
+ * src/cli/gen-until.ts). The engine still owns creating; the gate only says yes or no before an
+ * image's first create in this run, and hears about every image that ends.
+ */
+export interface CreateGate {
+  /** Once, after lost creates are recovered and before any image runs. */
+  open?(entries: ManifestEntry[]): Promise<void>;
+  /** Before an image's first create in this run; false leaves it `planned` (a re-run may make it). */
+  admit(image: PlannedImage, signal: AbortSignal): Promise<boolean>;
+  /** An image that ran in this run ended (done, failed, filtered, interrupted or not admitted). */
+  settle(image: PlannedImage, entry: ManifestEntry | undefined): Promise<void>;
+}
+
 export interface EngineOptions {
   plan: GenPlan;
   generator: Generator;
@@ -48,6 +62,7 @@ export interface EngineOptions {
   retryDelayMs?: (attempt: number) => number;
   onEvent?: (event: EngineEvent) => void;
   now?: () => Date;
+  gate?: CreateGate;
 }
 
 export interface EngineResult {
@@ -173,6 +188,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     }
     running++;
     let lastStage: GenStage = initial.status === "created" ? "queued" : "creating";
+    let admitted = !options.gate;
     try {
       if (initial.status === "downloaded") {
         await finalize(image, leave);
@@ -188,6 +204,10 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
         if (signal.aborted) throw new InterruptedError();
         if (!resume) {
           if (stopCreating) return;
+          if (!admitted) {
+            if (!(await options.gate!.admit(image, signal))) return;
+            admitted = true;
+          }
           attempt++;
           inputs = generator.inputsFor ? generator.inputsFor(image) : image.inputs;
         } else if (attempt === 0) {
@@ -329,11 +349,13 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     } finally {
       leave();
       running--;
+      if (options.gate) await options.gate.settle(image, store.entry(key));
       progress();
     }
   };
 
   await recoverLostCreates({ plan, generator, store, signal, now, onRecovered: (key, remote) => emit({ type: "image.recovered", key, remoteId: remote.id }) });
+  await options.gate?.open?.(plan.images.map((image) => store.entry(image.key)).filter((e): e is ManifestEntry => Boolean(e)));
   const slots = new Semaphore(options.concurrency);
   // Downloads and re-encoding are local work: a few at a time keeps memory flat whatever N and C.
   const finishing = new Semaphore(Math.min(options.concurrency, Math.max(2, availableParallelism())));

@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { TEMP_PREFIX, writeFileAtomic } from "../util/atomic-write.js";
@@ -76,6 +76,13 @@ const entrySchema = z.object({
   costSource: z.enum(["price-table", "metrics", "free"]).optional(),
   placeholder: z.boolean().optional(),
   error: z.object({ code: z.string(), message: z.string(), kind: z.string() }).optional(),
+  /** Likeness and quality (src/identity/scoring.ts ScoreRecord), kept loose so newer fields survive. */
+  score: z.looseObject({}).optional(),
+  /** Kept by --keep-best / --min-similarity / --until; false: moved to rejected/ (`file` says so). */
+  kept: z.boolean().optional(),
+  rejectedReason: z.string().optional(),
+  /** Face-aware crops of a kept image (--crops), files relative to the output folder. */
+  crops: z.array(z.looseObject({ name: z.string(), file: z.string() })).optional(),
 });
 
 const referenceSchema = z.object({
@@ -178,6 +185,17 @@ export async function repairManifest(manifest: Manifest, outDir: string): Promis
     if (entry.status === "done") {
       const actual = entry.file ? await hashIfPresent(join(outDir, entry.file)) : undefined;
       if (actual && actual === entry.sha256) continue;
+      // Set aside (or fished out of rejected/) by hand or by a run killed between the move and the
+      // manifest write: the same bytes in the other place are still this image, never paid twice.
+      const moved = entry.file ? await findMoved(outDir, entry.file, entry.sha256) : undefined;
+      if (moved) {
+        repairs.push(`${entry.file}: found at ${moved.file}`);
+        entry.file = moved.file;
+        entry.sidecar = moved.sidecar;
+        if (moved.file.startsWith(`${REJECTED_DIR}/`)) entry.kept = false;
+        else delete entry.kept;
+        continue;
+      }
       repairs.push(`${entry.file ?? entry.key}: ${actual ? "changed on disk" : "missing"}; it will be made again`);
       stepBack(entry);
     }
@@ -201,6 +219,20 @@ export async function repairManifest(manifest: Manifest, outDir: string): Promis
     await rm(join(rawDir, name), { force: true });
   }
   return repairs;
+}
+
+/**
+ * `gen --keep-best` moves images it does not keep to `<out>/rejected/` (src/outputs/rejected.ts);
+ * a done image is at the top of the folder or there, under the same name.
+ */
+export const REJECTED_DIR = "rejected";
+
+async function findMoved(outDir: string, file: string, sha256: string | undefined): Promise<{ file: string; sidecar: string } | undefined> {
+  const name = basename(file);
+  const other = file.startsWith(`${REJECTED_DIR}/`) ? name : `${REJECTED_DIR}/${name}`;
+  const actual = await hashIfPresent(join(outDir, other));
+  if (!actual || actual !== sha256) return undefined;
+  return { file: other, sidecar: other.replace(/\.[^./]+$/, ".json") };
 }
 
 /** A done entry whose file is gone: back to the last state that still holds. */

@@ -9,7 +9,7 @@ import type { PredictionTarget } from "../replicate/predictions.js";
 import type { Env } from "../settings/settings.js";
 import { VERSION } from "../version.js";
 import { openBatch, type OpenedBatch } from "./batch-manifest.js";
-import { runEngine, type EngineEvent, type EngineResult } from "./engine.js";
+import { runEngine, type CreateGate, type EngineEvent, type EngineResult } from "./engine.js";
 import type { Generator } from "./generator.js";
 import { TRAINED_VERSION_PATTERN, type IdentityLike } from "./lora-source.js";
 import type { ManifestReference } from "./manifest.js";
@@ -47,6 +47,8 @@ export interface RunGenInput {
   signal: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   now?: () => Date;
+  /** `gen --until` / `--budget`: whether to create each image (engine.ts CreateGate). */
+  gate?: CreateGate | undefined;
   /** Test hooks for pacing (never used by the CLI). */
   engine?: { maxAttempts?: number; retryDelayMs?: (attempt: number) => number };
   replicate?: { syncWaitSeconds?: number; pollIntervalMs?: number };
@@ -64,7 +66,7 @@ const REFERENCE_PLACEHOLDER = "[reference images]";
 /** Reuse uploaded references only if they stay valid this much longer. */
 const REFERENCE_MARGIN_MS = 30 * 60_000;
 
-function priceKey(model: GenModel): PriceKey {
+export function priceKey(model: GenModel): PriceKey {
   return model === "local" || model === "test" ? model : (`replicate:${model}` as PriceKey);
 }
 
@@ -179,6 +181,7 @@ export async function runGeneration(input: RunGenInput): Promise<RunGenOutput> {
       tool: TOOL,
       onEvent: emit,
       now,
+      ...(input.gate ? { gate: input.gate } : {}),
       ...(input.engine?.maxAttempts !== undefined ? { maxAttempts: input.engine.maxAttempts } : {}),
       ...(input.engine?.retryDelayMs ? { retryDelayMs: input.engine.retryDelayMs } : {}),
     });

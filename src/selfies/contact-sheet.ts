@@ -65,7 +65,8 @@ export async function renderContactSheet(images: ImageReport[]): Promise<Buffer>
       svg.push(`<text x="${x + TILE / 2}" y="${y + TILE / 2}" text-anchor="middle" font-family="DejaVu Sans, sans-serif" font-size="14" fill="#666">cannot be shown</text>`);
     }
     svg.push(`<rect x="${x - 1}" y="${y - 1}" width="${TILE + 2}" height="${TILE + 2}" fill="none" stroke="${colour}" stroke-width="3"/>`);
-    const first = image.reasons[0];
+    // Label with the reason behind the verdict: a reject's first reject reason, not a warning.
+    const first = image.reasons.find((r) => r.severity === image.verdict) ?? image.reasons[0];
     svg.push(
       `<text x="${x}" y="${y + TILE + 17}" font-family="DejaVu Sans, sans-serif" font-size="13" fill="#222">${escapeXml(shorten(image.file, 30))}</text>`,
       `<text x="${x}" y="${y + TILE + 35}" font-family="DejaVu Sans, sans-serif" font-size="12" font-weight="bold" fill="${colour}">${escapeXml(shorten(`${image.verdict.toUpperCase()}${first ? `: ${first.code}` : ""}`, 34))}</text>`,

@@ -46,6 +46,7 @@ parentPort.on("message", async (job) => {
     const faces = result.face.map((f) => ({
       box: Array.from(f.box),
       score: f.score,
+      boxScore: typeof f.boxScore === "number" ? f.boxScore : f.score,
       angle: f.rotation && f.rotation.angle ? f.rotation.angle : null,
       embedding: f.embedding ? Array.from(f.embedding) : [],
     }));

@@ -44,9 +44,16 @@ export interface DetectOptions {
 }
 
 /** Detector settings; also part of the analysis cache key (check-cache.ts). */
-export const FACE_MODEL_ID = "human-3.3.6/blazeface-back+facemesh+faceres/wasm/max10";
+export const FACE_MODEL_ID = "human-3.3.6/blazeface-back+facemesh+faceres/wasm/max10/second-box-0.5";
 const MAX_DETECTED = 10;
 const DEFAULT_MIN_SCORE = 0.5;
+/**
+ * A second face counts only when the detector itself is confident. On a noisy 12 MP selfie
+ * BlazeFace proposed a "face" in a helmet ring with detector score 0.34 that the mesh then scored
+ * 0.95 (real faces, even small ones on a large canvas or two people side by side, score 0.8+):
+ * without this, one person's selfie was rejected as a group shot. The best face is always kept.
+ */
+const SECONDARY_MIN_BOX_SCORE = 0.5;
 
 interface WorkerPaths {
   humanFile: string;
@@ -106,6 +113,8 @@ function humanConfig(paths: WorkerPaths): Record<string, unknown> {
 interface RawFace {
   box: number[];
   score: number;
+  /** The detector's (BlazeFace) own confidence, before the face mesh refines the score. */
+  boxScore: number;
   angle: { yaw: number; pitch: number; roll: number } | null;
   embedding: number[];
 }
@@ -317,8 +326,10 @@ export async function detectFaces(input: string | Uint8Array | RgbImage, options
   const image = typeof input === "string" || input instanceof Uint8Array ? await decodeForDetection(input) : input;
   const raw = await sharedPool().detect(image);
   const minScore = options.minScore ?? DEFAULT_MIN_SCORE;
+  const best = Math.max(...raw.map((f) => f.score), 0);
   const faces = raw
     .filter((f) => f.score >= minScore)
+    .filter((f) => f.score === best || (f.boxScore ?? f.score) >= SECONDARY_MIN_BOX_SCORE)
     .map((f) => ({
       box: f.box.slice(0, 4).map((v) => Math.round(v)) as [number, number, number, number],
       score: f.score,

@@ -13,6 +13,8 @@ Examples:
   $ headshot gen --preset ./presets/team.yaml --identity jane --json > run.ndjson
   $ headshot gen --preset corporate --identity jane --backend local --count 8 --seed 7
   $ headshot gen --preset corporate --identity jane --backend local --gpu 1 --offload sequential
+  $ headshot gen --preset corporate --identity jane --count 12 --keep-best 4 --crops
+  $ headshot gen --preset corporate --identity jane --until 4 --max-count 16 --budget 1.00
 
 Backends:
   replicate  an identity trained on Replicate runs its trained version; one trained locally runs
@@ -28,9 +30,13 @@ Backends:
 Images land in --out with manifest.json, a sidecar .json per image and AI-generated labelling
 (IPTC DigitalSourceType in XMP). Re-run the same command to resume: finished images are skipped,
 running predictions are collected, only what is missing is created.
+With --identity or --ref every image is scored for likeness (offline, on the CPU) and index.html +
+contact-sheet.png are written next to the manifest; --keep-best / --min-similarity / --until move
+the images not kept to <out>/rejected/ with their scores (nothing paid for is deleted).
 --dry-run works offline: every image's prompt, seed, inputs and file name, plus cost and time.
 Exit codes: 0 every image landed, 2 bad options, 3 local Python/torch/model access missing,
-4 Replicate refused (token, credit, input), 5 some images did not land (listed, with the command
+4 Replicate refused (token, credit, input), 5 some images did not land, --until did not reach K
+or --budget stopped the batch (listed, with the command
 to resume; GPU out of memory names the flag that helps), 130 interrupted.
 `;
 
@@ -53,6 +59,24 @@ export interface GenCliOptions {
   gpu?: string;
   offload?: "none" | "model" | "sequential";
   quantize?: "none" | "8bit" | "4bit";
+  /** Selection (issue 9): see src/cli/gen-curate.ts. */
+  keepBest?: number;
+  minSimilarity?: number;
+  until?: number;
+  maxCount?: number;
+  budget?: number;
+  crops?: boolean;
+}
+
+/** A decimal within [min, max] (for --min-similarity and --budget). */
+function decimal(flag: string, min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw.trim());
+    if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max} (got "${raw}").`);
+    }
+    return value;
+  };
 }
 
 /** CUDA_VISIBLE_DEVICES values: GPU indexes or nvidia-smi UUIDs, comma-separated. */
@@ -81,6 +105,12 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .option("--lora-url <url>", "where your locally trained LoRA is hosted (Replicate model, HF repo or .safetensors URL)")
     .option("--concurrency <n>", "images in flight at once (default 6: far below Replicate's 600 creates/min)", wholeNumber("--concurrency", 1, 64))
     .option("--dry-run", "print the plan with cost and time estimates; generate nothing")
+    .option("--keep-best <k>", "keep the K images that look most like you; move the rest to <out>/rejected/", wholeNumber("--keep-best", 1, 1000))
+    .option("--min-similarity <r>", "likeness an image needs to be kept, relative to your selfies (default 0.8)", decimal("--min-similarity", 0, 2))
+    .option("--until <k>", "keep generating until K images look like you (within --max-count and --budget)", wholeNumber("--until", 1, 1000))
+    .option("--max-count <n>", "with --until: make at most this many images (default 3 x K)", wholeNumber("--max-count", 1, 1000))
+    .option("--budget <usd>", "stop creating before the batch's estimated cost would pass this many US dollars", decimal("--budget", 0, 100_000))
+    .option("--crops", "cut face-aware crops of each kept image into <out>/crops/ (LinkedIn, avatar, 4:5, 3:4, 16:9)")
     .option("--ai-toolkit <dir>", "local: ai-toolkit checkout whose venv runs generation (default AI_TOOLKIT_DIR)")
     .option("--gpu <ids>", "local: GPU index(es) for CUDA_VISIBLE_DEVICES, e.g. 0 or 1", gpuIds)
     .option("--offload <mode>", "local: none, model or sequential CPU offload (default: from free GPU memory)", oneOf("--offload", ["none", "model", "sequential"] as const))

@@ -11,6 +11,7 @@ import { registerCheck } from "./check.js";
 import { registerTrain } from "./train.js";
 import { registerIdentities } from "./identities.js";
 import { registerScore } from "./score.js";
+import { registerBatch } from "./batch.js";
 
 export type RegisterCommand = (program: Command, wrap: Wrap) => void;
 
@@ -22,4 +23,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerTrain,
   registerIdentities,
   registerScore,
+  registerBatch,
 ];

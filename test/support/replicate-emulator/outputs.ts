@@ -7,7 +7,7 @@ import sharp from "sharp";
 import { pack } from "tar-stream";
 
 export type Delivered =
-  | { kind: "image"; seed: number; index: number; format: "webp" | "jpg" | "png"; width: number; height: number; completedAt: number }
+  | { kind: "image"; seed: number; index: number; format: "webp" | "jpg" | "png"; width: number; height: number; completedAt: number; source?: Buffer | undefined }
   | { kind: "tar"; bytes: Buffer; completedAt: number };
 
 const CONTENT_TYPES = { webp: "image/webp", jpg: "image/jpeg", png: "image/png" } as const;
@@ -22,6 +22,12 @@ export function imageSize(aspect: unknown, longSide: number): { width: number; h
 
 /** A small gradient image whose colours derive from the seed and output index. */
 export async function renderImage(item: Extract<Delivered, { kind: "image" }>): Promise<{ bytes: Buffer; contentType: string }> {
+  if (item.source) {
+    // A test-provided picture (EmulatorOptions.outputImage), in the format the input asked for.
+    const image = sharp(item.source);
+    const bytes = item.format === "png" ? await image.png().toBuffer() : item.format === "jpg" ? await image.jpeg({ quality: 90 }).toBuffer() : await image.webp({ quality: 90 }).toBuffer();
+    return { bytes, contentType: CONTENT_TYPES[item.format] };
+  }
   const { width, height, seed, index } = item;
   const base = (seed * 2654435761 + index * 40503) >>> 0;
   const [r, g, b] = [base & 0xff, (base >>> 8) & 0xff, (base >>> 16) & 0xff];

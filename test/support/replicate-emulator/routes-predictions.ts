@@ -73,7 +73,7 @@ function createJob(state: EmulatorState, model: ModelRecord, version: VersionRec
       const folder = state.newHex(32);
       for (let i = 0; i < requested - dropped; i++) {
         const path = `/delivery/xezq/${folder}/out-${i}.${format}`;
-        state.delivered.set(path, { kind: "image", seed, index: i, format, width, height, completedAt: j.endAt });
+        state.delivered.set(path, { kind: "image", seed, index: i, format, width, height, completedAt: j.endAt, source: state.outputImage?.(input, i) });
         urls.push(`${state.origin}${path}`);
       }
       j.output = spec.shape === "single" ? urls[0] : urls;

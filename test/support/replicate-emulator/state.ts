@@ -28,7 +28,14 @@ export interface EmulatorOptions {
   pageSize?: number;
   /** Seed of the PRNG behind ids and faults. */
   seed?: number;
+  /**
+   * Bytes to serve as output `index` of a prediction with these inputs (any format sharp reads;
+   * served in the requested output format). Undefined: the default seeded gradient.
+   */
+  outputImage?: OutputImageFn;
 }
+
+export type OutputImageFn = (input: Record<string, unknown>, index: number) => Buffer | undefined;
 
 export interface StoredFile {
   id: string;
@@ -64,6 +71,8 @@ export class EmulatorState {
   readonly imageLongSide: number;
   readonly preferWaitUnitMs: number;
   readonly pageSize: number;
+  /** See EmulatorOptions.outputImage; tests may set it at runtime. */
+  outputImage: OutputImageFn | undefined;
   /** Set once the server listens: http://127.0.0.1:PORT */
   origin = "";
   private failCounter = 0;
@@ -80,6 +89,7 @@ export class EmulatorState {
     this.imageLongSide = options.imageLongSide ?? 64;
     this.preferWaitUnitMs = options.preferWaitUnitMs ?? 1000;
     this.pageSize = options.pageSize ?? 100;
+    this.outputImage = options.outputImage;
     for (const model of seedCatalog(Date.now())) this.models.set(`${model.owner}/${model.name}`, model);
   }
 

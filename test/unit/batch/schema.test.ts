@@ -27,6 +27,8 @@ describe("batch files", () => {
     const workflow = parse(await readFile("examples/github-actions-headshots.yml", "utf8")) as { jobs: { headshots: { steps: Array<{ run?: string; env?: Record<string, string> }> } } };
     const step = workflow.jobs.headshots.steps.find((s) => s.run?.includes("batch team.yaml"));
     expect(step?.env?.REPLICATE_API_TOKEN).toBe("${{ secrets.REPLICATE_API_TOKEN }}");
+    // Without an explicit `shell: bash` GitHub runs `bash -e` without pipefail: `| tee` would hide the exit code.
+    expect((step as { shell?: string } | undefined)?.shell).toBe("bash");
   });
 
   it("reports every problem with its location", async () => {

@@ -70,3 +70,37 @@ describe("repairManifest", () => {
     expect(await readFile(join(dir, "good.png"), "utf8")).toBe("good");
   });
 });
+
+describe("scores and rejected/ (gen --keep-best)", () => {
+  it("keeps score, kept, rejectedReason and crops through a write and a read", async () => {
+    const score = { faces: 1, relative: 0.93, verdict: "match", quality: { score: 0.9, issues: [] }, future: { x: 1 } };
+    const store = new ManifestStore(dir, manifest([entry("a", { status: "done", file: "rejected/a.png", score, kept: false, rejectedReason: "not_in_best", crops: [{ name: "linkedin-400", file: "crops/a-linkedin-400.jpg", width: 400 }] })]));
+    await store.commit();
+    const read = await readManifest(dir);
+    expect(read!.images.a).toMatchObject({ score, kept: false, rejectedReason: "not_in_best", crops: [{ name: "linkedin-400", file: "crops/a-linkedin-400.jpg", width: 400 }] });
+  });
+
+  it("a done image set aside in rejected/ (or fished out of it) is still done, never made again", async () => {
+    await mkdir(join(dir, "rejected"));
+    await writeFile(join(dir, "rejected", "a.png"), "a");
+    await writeFile(join(dir, "rejected", "b.png"), "b");
+    await writeFile(join(dir, "c.png"), "c");
+    const hash = (name: string) => sha256OfFile(join(dir, name));
+    const m = manifest([
+      entry("a", { status: "done", file: "rejected/a.png", sha256: await hash("rejected/a.png"), kept: false }),
+      // Killed between the move and the manifest write: the manifest still says b.png.
+      entry("b", { status: "done", file: "b.png", sidecar: "b.json", sha256: await hash("rejected/b.png") }),
+      // Moved back by hand.
+      entry("c", { status: "done", file: "rejected/c.png", sha256: await hash("c.png"), kept: false }),
+      // Same name, other bytes: not this image.
+      entry("d", { status: "done", file: "a.png", sha256: "0".repeat(64), predictionId: "p" }),
+    ]);
+    const repairs = await repairManifest(m, dir);
+    expect(m.images.a).toMatchObject({ status: "done", file: "rejected/a.png" });
+    expect(m.images.b).toMatchObject({ status: "done", file: "rejected/b.png", sidecar: "rejected/b.json", kept: false });
+    expect(m.images.c).toMatchObject({ status: "done", file: "c.png", sidecar: "c.json" });
+    expect(m.images.c!.kept).toBeUndefined();
+    expect(m.images.d!.status).toBe("created");
+    expect(repairs.join("\n")).toMatch(/b\.png: found at rejected\/b\.png/);
+  });
+});

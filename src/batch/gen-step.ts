@@ -1,0 +1,318 @@
+/**
+ * The gen -> score/select part of a batch for one person and one preset. Each preset has its own
+ * folder `<out>/<person>/<preset>/` with the gen manifest and `headshot-batch.json`, the hash of
+ * everything the images depend on (preset content, overrides, format, backend, identity). When
+ * that hash changes, the old folder is moved aside to `<preset>.superseded-<hash8>` (paid images
+ * are never deleted) and the preset is generated again; otherwise the run resumes or skips.
+ */
+import { createHash } from "node:crypto";
+import { readFile, rename, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { JobFailedError, UsageError } from "../errors.js";
+import type { IdentityLike } from "../generation/lora-source.js";
+import type { Manifest } from "../generation/manifest.js";
+import type { GenPlan } from "../generation/plan.js";
+import type { RunEvent } from "../generation/run-gen.js";
+import type { Identity } from "../identity/registry.js";
+import type { GlobalSettings } from "../settings/settings.js";
+import { writeJsonAtomic } from "../util/atomic-write.js";
+import { estimateImagesUsd, type Budget } from "./budget.js";
+import { BudgetStop, type PresetOutcome } from "./outcome.js";
+import type { ResolvedPerson, ResolvedPreset } from "./resolve.js";
+
+export const BATCH_MARKER_FILE = "headshot-batch.json";
+
+export type GenStepEvent =
+  | { type: "preset.start"; person: string; preset: string; dir: string; remaining: number; total: number; estimateUsd: number }
+  | { type: "preset.superseded"; person: string; preset: string; movedTo: string; reason: string }
+  | { type: "preset.skipped"; person: string; preset: string; dir: string; images: number }
+  | { type: "preset.done"; person: string; preset: string; dir: string; images: number; failed: number; costUsd: number }
+  | { type: "gen.event"; person: string; preset: string; event: RunEvent }
+  | { type: "curate.done"; person: string; preset: string; kept: number; scored: number; gallery: string; placeholder: boolean };
+
+/** A weighted FIFO semaphore over the batch's prediction slots (see run-batch.ts). */
+export interface Slots {
+  withSlots<T>(wanted: number, fn: (granted: number, giveBack: (n: number) => void) => Promise<T>): Promise<T>;
+}
+
+export interface GenStepInput {
+  person: ResolvedPerson;
+  preset: ResolvedPreset;
+  identity: Identity;
+  /** HEADSHOT_HOME for caches (test mode: its own folder). */
+  home: string;
+  out: string;
+  batchDir: string;
+  settings: GlobalSettings;
+  env: Record<string, string | undefined>;
+  signal: AbortSignal;
+  budget: Budget;
+  slots: Slots;
+  /** The face models are used one person at a time (see identity-step.ts). */
+  faces: { run<T>(fn: () => Promise<T>): Promise<T> };
+  concurrency: number;
+  onEvent: (event: GenStepEvent) => void;
+  now: () => Date;
+}
+
+interface Marker {
+  hash: string;
+  preset: string;
+  presetHash: string;
+  set: string[];
+  format: string | null;
+  backend: string;
+  identity: { name: string; lora: string | null; dataset: string | null; version: string | null };
+  /** What the last curation was made from; an unchanged set of images is not scored again. */
+  curation?: string;
+  createdAt: string;
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function sha256(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
+}
+
+/** Moves `dir` to `<dir>.superseded-<hash8>` (with -2, -3... if taken). */
+async function supersede(dir: string, oldHash: string): Promise<string> {
+  let target = `${dir}.superseded-${oldHash.slice(0, 8)}`;
+  for (let i = 2; await exists(target); i++) target = `${dir}.superseded-${oldHash.slice(0, 8)}-${i}`;
+  await rename(dir, target);
+  return target;
+}
+
+export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome> {
+  const { person, preset: entry, identity, signal } = input;
+  const { loadPreset } = await import("../presets/load.js");
+  const { preparePlan } = await import("../generation/prepare-plan.js");
+  const { readManifest } = await import("../generation/manifest.js");
+  const { recordedLoraUrl, trainedVersionOf, loraNotHostedError } = await import("../generation/lora-source.js");
+  const like = identity as unknown as IdentityLike;
+
+  const preset = await loadPreset(entry.ref, { cwd: input.batchDir, userDirs: input.settings.presetDirs });
+  const dir = join(input.out, person.name, preset.name);
+  const trainedOn = identity.backend === "replicate" ? "replicate" : "local";
+  const trainedVersion = trainedVersionOf(like);
+  const loraUrl = recordedLoraUrl(like);
+  if (person.backend === "replicate" && trainedOn === "local" && !loraUrl) throw loraNotHostedError(like);
+
+  const marker: Marker = {
+    hash: "",
+    preset: preset.name,
+    presetHash: preset.hash,
+    set: entry.set,
+    format: person.format ?? null,
+    backend: person.backend,
+    identity: { name: identity.name, lora: identity.lora.sha256, dataset: identity.dataset.hash, version: trainedVersion ?? null },
+    createdAt: input.now().toISOString(),
+  };
+  marker.hash = sha256({ p: marker.presetHash, s: marker.set, f: marker.format, b: marker.backend, i: marker.identity, u: loraUrl ?? null });
+
+  // A changed preset (or identity, overrides, format, backend): set the old images aside.
+  let superseded: string | undefined;
+  const previous = await readJson<Marker>(join(dir, BATCH_MARKER_FILE));
+  const manifestBefore = await readManifest(dir).catch(() => undefined);
+  const oldHash = previous ? (previous.hash !== marker.hash ? previous.hash : undefined) : manifestBefore && manifestBefore.batch.preset.hash !== preset.hash ? manifestBefore.batch.preset.hash : undefined;
+  if (oldHash) {
+    superseded = await supersede(dir, oldHash);
+    input.onEvent({ type: "preset.superseded", person: person.name, preset: preset.name, movedTo: superseded, reason: previous ? "the preset, its overrides or the identity changed" : "the preset changed" });
+  }
+  const manifest = oldHash ? undefined : manifestBefore;
+  if (!previous || oldHash) await writeJsonAtomic(join(dir, BATCH_MARKER_FILE), marker);
+  else marker.curation = previous.curation;
+
+  const plan = await preparePlan(
+    {
+      preset: entry.ref,
+      identity: { name: identity.name, trigger: identity.trigger, classWord: identity.classWord, trainedOn },
+      count: entry.count,
+      out: dir,
+      set: entry.set,
+      format: person.format,
+      backend: person.backend,
+      loraUrl,
+      concurrency: input.concurrency,
+    },
+    { cwd: input.batchDir, presetDirs: input.settings.presetDirs, recordedSeedBase: manifest?.batch.seedBase },
+  );
+  if (plan.preset.hash !== preset.hash) throw new Error(`preset ${preset.name} changed while the batch was running`);
+
+  const costBefore = manifestCost(manifest);
+  const remaining = plan.images.filter((image) => manifest?.images[image.key]?.status !== "done" || !manifest.images[image.key]?.file);
+  const doneBefore = plan.images.length - remaining.length;
+  const outcome: PresetOutcome = { preset: preset.name, dir, status: "done", images: doneBefore, expected: plan.images.length, failed: 0, costUsd: costBefore };
+  if (superseded) outcome.superseded = superseded;
+
+  if (remaining.length > 0 || (manifest && Object.values(manifest.images).some((e) => e.status !== "done"))) {
+    const key = plan.model === "test" || plan.model === "local" ? plan.model : (`replicate:${plan.model}` as const);
+    const steps = typeof plan.images[0]?.sampler.steps === "number" ? plan.images[0].sampler.steps : 28;
+    const estimateUsd = estimateImagesUsd(key, remaining.length, steps, input.concurrency);
+    const reservation = input.budget.reserve(estimateUsd);
+    if (!reservation) throw new BudgetStop(`${remaining.length} image${remaining.length === 1 ? "" : "s"} of ${person.name}/${preset.name}`, estimateUsd, input.budget);
+    input.onEvent({ type: "preset.start", person: person.name, preset: preset.name, dir, remaining: remaining.length, total: plan.images.length, estimateUsd });
+    let spentThisRun = 0;
+    try {
+      const { runGeneration } = await import("../generation/run-gen.js");
+      // Local images run one at a time on the GPU lane (run-batch.ts); remote ones share the slots.
+      const slots: Slots = person.backend === "local" ? { withSlots: (_wanted, fn) => fn(1, () => undefined) } : input.slots;
+      const output = await slots.withSlots(Math.max(1, remaining.length), (granted, giveBack) => {
+        // Images of this run not finished yet: once fewer than its slots, the rest go back to the batch.
+        let open = remaining.length;
+        let held = granted;
+        const onTerminal = () => {
+          open--;
+          if (open < held) {
+            giveBack(held - Math.max(open, 1));
+            held = Math.max(open, 1);
+          }
+        };
+        return runGeneration({
+          plan,
+          backend: person.backend,
+          concurrency: granted,
+          trainedVersion,
+          identity: like,
+          local: { aiToolkitDir: input.settings.aiToolkitDir.value, aiToolkitPython: input.settings.aiToolkitPython },
+          env: input.env,
+          home: input.home,
+          replicateBaseUrl: input.settings.replicateBaseUrl.value,
+          signal,
+          onEvent: (event) => {
+            if (event.type === "image.done" || event.type === "image.failed" || event.type === "image.filtered") onTerminal();
+            input.onEvent({ type: "gen.event", person: person.name, preset: preset.name, event });
+          },
+          now: input.now,
+        });
+      });
+      const { result } = output;
+      spentThisRun = result.spentThisRunUsd;
+      const done = result.entries.filter((e) => e.status === "done").length;
+      outcome.images = done;
+      outcome.failed = result.total - done;
+      outcome.costUsd = costBefore + spentThisRun;
+      if (result.interrupted) outcome.status = "interrupted";
+      else if (done < result.total) outcome.status = "failed";
+      input.onEvent({ type: "preset.done", person: person.name, preset: preset.name, dir, images: done, failed: outcome.failed, costUsd: outcome.costUsd });
+      if (result.fatal && result.finished === 0 && done < result.total) throw result.fatal;
+      const full = result.entries.find((e) => e.status !== "done" && e.error && /ENOSPC|no space left/i.test(e.error.message));
+      if (full) throw (await enospcError(new Error(full.error?.message), dir, result.total - done)) ?? new Error(full.error?.message);
+      if (outcome.status === "failed") {
+        const reasons = [...new Set(result.entries.filter((e) => e.status !== "done" && e.error).map((e) => `${e.error?.code}: ${e.error?.message}`))];
+        outcome.notes = reasons.slice(0, 5);
+      }
+    } catch (error) {
+      throw (await enospcError(error, dir, remaining.length)) ?? error;
+    } finally {
+      reservation.settle(spentThisRun);
+    }
+  } else {
+    input.onEvent({ type: "preset.skipped", person: person.name, preset: preset.name, dir, images: doneBefore });
+  }
+
+  if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome));
+  return outcome;
+}
+
+function manifestCost(manifest: Manifest | undefined): number {
+  if (!manifest) return 0;
+  return Object.values(manifest.images).reduce((sum, e) => sum + (e.costUsd ?? 0), 0);
+}
+
+function wantsCuration(person: ResolvedPerson): boolean {
+  return person.keepBest !== undefined || person.minSimilarity !== undefined || person.crops;
+}
+
+/** About how much room an image takes with its sidecar and thumbnail (a 1 MP PNG is 1-2 MB). */
+const BYTES_PER_IMAGE = 2 * 1024 * 1024;
+
+/** A full disk, named with the folder, the free space and about how much the rest needs. */
+async function enospcError(error: unknown, dir: string, images: number): Promise<JobFailedError | undefined> {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  if (code !== "ENOSPC" && cause?.code !== "ENOSPC" && !/ENOSPC|no space left/i.test(String((error as Error | undefined)?.message))) return undefined;
+  const { statfs } = await import("node:fs/promises");
+  const free = await statfs(dir).then(
+    (s) => s.bavail * s.bsize,
+    () => undefined,
+  );
+  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return new JobFailedError(`the disk holding ${dir} is full`, {
+    code: "E_DISK_FULL",
+    details: [`${free === undefined ? "free space unknown" : `${mb(free)} free`}; about ${mb(images * BYTES_PER_IMAGE)} needed for the ${images} image${images === 1 ? "" : "s"} left in this folder`],
+    hint: `free space on the disk of ${dir} (or set \`out:\` to a bigger disk), then re-run: finished images are kept, nothing is half-written or paid twice`,
+    cause: error,
+  });
+}
+
+async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, dir: string, outcome: PresetOutcome): Promise<void> {
+  const { person, identity } = input;
+  const { readManifest } = await import("../generation/manifest.js");
+  const manifest = await readManifest(dir);
+  const done = plan.images.flatMap((image) => {
+    const entry = manifest?.images[image.key];
+    return entry?.status === "done" && entry.file ? [{ file: entry.file, key: image.key, prompt: entry.prompt, seed: entry.seed, sha: entry.sha256 ?? "" }] : [];
+  });
+  const curation = sha256({ files: done.map((d) => [d.file, d.sha]), keep: person.keepBest ?? null, min: person.minSimilarity ?? null, crops: person.crops });
+  const { GALLERY_FILE } = await import("../outputs/gallery.js");
+  if (marker.curation === curation && (await exists(join(dir, GALLERY_FILE)))) {
+    outcome.gallery = join(dir, GALLERY_FILE);
+    return;
+  }
+  const { referenceFromIdentity } = await import("../identity/scoring-reference.js");
+  const reference = referenceFromIdentity(identity);
+  if (!reference) {
+    outcome.notes = [...(outcome.notes ?? []), `no scoring: identity ${identity.name} has no face reference from its selfies (keepBest/crops skipped)`];
+    return;
+  }
+  const { curate } = await import("../outputs/curate.js");
+  const result = await curate(
+    done.map(({ file, key, prompt, seed }) => ({ file, key, prompt, seed })),
+    {
+      outDir: dir,
+      reference,
+      home: input.home,
+      ...(person.keepBest !== undefined ? { keep: person.keepBest } : {}),
+      ...(person.minSimilarity !== undefined ? { minSimilarity: person.minSimilarity } : {}),
+      // Paid images stay where the manifest says they are: not-kept ones are marked, not moved.
+      moveRejected: false,
+      crops: person.crops,
+      sidecars: "all",
+      title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · TEST PLACEHOLDERS" : ""}`,
+      signal: input.signal,
+      now: input.now,
+    },
+  );
+  outcome.kept = result.images.filter((i) => i.kept).length;
+  outcome.gallery = result.galleryPath;
+  if (result.warnings.length) outcome.notes = [...(outcome.notes ?? []), ...result.warnings.slice(0, 5)];
+  if (person.backend === "test") outcome.notes = [...(outcome.notes ?? []), "placeholders have no face: scoring marks them no_face, so none is kept and no crops are cut"];
+  await writeJsonAtomic(join(dir, BATCH_MARKER_FILE), { ...marker, curation });
+  input.onEvent({ type: "curate.done", person: person.name, preset: plan.preset.name, kept: outcome.kept, scored: result.scores.length, gallery: result.galleryPath, placeholder: person.backend === "test" });
+}
+
+export function assertDistinctPresetFolders(person: string, names: string[]): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      throw new UsageError(`people[${person}]: preset "${name}" is listed twice; each preset gets one folder <out>/${person}/${name}/`, {
+        code: "E_BATCH_PRESET_TWICE",
+        hint: "merge the two entries (one count, one `set:`), or copy the preset to a file with another `name:`",
+      });
+    }
+    seen.add(name);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * From a loaded batch file to what each person gets: defaults merged under each person, paths
+ * made absolute (relative to the batch file), the `--backend` override applied. Pure.
+ */
+import { isAbsolute, resolve } from "node:path";
+import type { LoadedBatch } from "./load.js";
+import type { BatchPerson, PresetEntry } from "./schema.js";
+
+export type BatchBackend = "replicate" | "local" | "test";
+
+export const DEFAULT_OUT = "./headshots";
+export const DEFAULT_BATCH_CONCURRENCY = 6;
+export const DEFAULT_BACKEND: BatchBackend = "replicate";
+
+export interface ResolvedPreset {
+  /** Preset name, or an absolute preset file path (a file given relative to the batch file). */
+  ref: string;
+  /** As written in the batch file (for messages). */
+  written: string;
+  count: number | undefined;
+  set: string[];
+}
+
+export interface ResolvedPerson {
+  name: string;
+  /** Absolute selfies folder (train when needed), or undefined for `identity:`. */
+  selfies: string | undefined;
+  /** Name of the identity to use (the person's name when training from selfies). */
+  identity: string;
+  trains: boolean;
+  trigger: string | undefined;
+  backend: BatchBackend;
+  /** The backend came from `--backend` rather than the file. */
+  backendOverridden: boolean;
+  classWord: string | undefined;
+  trainSteps: number | undefined;
+  presets: ResolvedPreset[];
+  keepBest: number | undefined;
+  minSimilarity: number | undefined;
+  crops: boolean;
+  format: "png" | "jpg" | "webp" | undefined;
+}
+
+export interface ResolvedBatch {
+  file: string;
+  out: string;
+  budget: number | undefined;
+  concurrency: number;
+  people: ResolvedPerson[];
+}
+
+/** A preset entry is a file when it looks like a path; names are looked up like `gen --preset`. */
+export function looksLikeFile(ref: string): boolean {
+  return ref.includes("/") || ref.includes("\\") || /\.ya?ml$/i.test(ref);
+}
+
+function setList(set: Record<string, string | number | boolean> | undefined): string[] {
+  return Object.entries(set ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${String(v)}`);
+}
+
+function resolvePreset(entry: PresetEntry, dir: string, count: number | undefined): ResolvedPreset {
+  const written = typeof entry === "string" ? entry : entry.preset;
+  const ref = looksLikeFile(written) && !isAbsolute(written) ? resolve(dir, written) : written;
+  if (typeof entry === "string") return { ref, written, count, set: [] };
+  return { ref, written, count: entry.count ?? count, set: setList(entry.set) };
+}
+
+export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBackend | undefined; cwd: string }): ResolvedBatch {
+  const { batch, dir } = loaded;
+  const defaults = batch.defaults ?? {};
+  const people = batch.people.map((p: BatchPerson): ResolvedPerson => {
+    const count = p.count ?? defaults.count;
+    const presets = (p.presets ?? defaults.presets ?? []).map((entry) => resolvePreset(entry, dir, count));
+    const fileBackend = p.backend ?? defaults.backend ?? DEFAULT_BACKEND;
+    return {
+      name: p.name,
+      selfies: p.selfies ? resolve(dir, p.selfies) : undefined,
+      identity: p.identity ?? p.name,
+      trains: Boolean(p.selfies),
+      trigger: p.trigger,
+      backend: options.backend ?? fileBackend,
+      backendOverridden: options.backend !== undefined && options.backend !== fileBackend,
+      classWord: p.class ?? defaults.class,
+      trainSteps: p.trainSteps ?? defaults.trainSteps,
+      presets,
+      keepBest: p.keepBest ?? defaults.keepBest,
+      minSimilarity: p.minSimilarity ?? defaults.minSimilarity,
+      crops: p.crops ?? defaults.crops ?? false,
+      format: p.format ?? defaults.format,
+    };
+  });
+  return {
+    file: loaded.path,
+    out: resolve(dir, batch.out ?? DEFAULT_OUT),
+    budget: batch.budget,
+    concurrency: batch.concurrency ?? DEFAULT_BATCH_CONCURRENCY,
+    people,
+  };
+}
