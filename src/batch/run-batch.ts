@@ -150,6 +150,8 @@ export async function runBatchCommand(ctx: CommandContext, file: string, options
 async function runBatch(ctx: CommandContext, file: string, options: BatchCliOptions): Promise<void> {
   const loaded = await loadBatchFile(file, ctx.cwd);
   const resolved = resolveBatch(loaded, { backend: options.backend, cwd: ctx.cwd });
+  // The budget is the whole file's: a run of some people (--only) still counts what the others spent.
+  const everyone: ResolvedBatch = { ...resolved, people: [...resolved.people] };
   if (options.only?.length) {
     const names = resolved.people.map((p) => p.name);
     const unknown = options.only.filter((n) => !names.includes(n));
@@ -168,7 +170,7 @@ async function runBatch(ctx: CommandContext, file: string, options: BatchCliOpti
   await preflight(ctx, resolved, home);
 
   const budget = new Budget(resolved.budget);
-  budget.addSpent(await spentSoFar(resolved, home));
+  budget.addSpent(await spentSoFar(everyone, home));
   const view = new BatchView(ctx.reporter, resolved.people.map((p) => p.name));
   const emit = (event: BatchEvent) => view.emit(event);
   const placeholderRun = resolved.people.every((p) => p.backend === "test");

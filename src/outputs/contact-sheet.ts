@@ -13,6 +13,12 @@ const TILE = 256;
 const LABEL = 40;
 const GAP = 10;
 const COLUMNS = 6;
+/**
+ * The sheet shows the best images only: one PNG of hundreds of tiles is neither useful to a person
+ * nor cheap (its canvas grows with the batch, and gen must stay under 200 MB whatever N is). The
+ * gallery page lists everything.
+ */
+export const CONTACT_SHEET_MAX = 48;
 const COLOURS: Record<string, string> = { match: "#23883f", doubtful: "#b07800" };
 
 function shorten(text: string, max: number): string {
@@ -21,11 +27,13 @@ function shorten(text: string, max: number): string {
 
 export async function renderContactSheet(outDir: string, entries: GalleryEntry[]): Promise<Buffer> {
   const { default: sharp } = await import("sharp");
-  const items = [...entries].sort((a, b) => galleryOrder({ ...a, thumb: "" }, { ...b, thumb: "" }));
+  const sorted = [...entries].sort((a, b) => galleryOrder({ ...a, thumb: "" }, { ...b, thumb: "" }));
+  const items = sorted.slice(0, CONTACT_SHEET_MAX);
+  const more = sorted.length - items.length;
   const columns = Math.max(1, Math.min(COLUMNS, items.length));
   const rows = Math.max(1, Math.ceil(items.length / columns));
   const width = columns * (TILE + GAP) + GAP;
-  const height = rows * (TILE + LABEL + GAP) + GAP;
+  const height = rows * (TILE + LABEL + GAP) + GAP + (more > 0 ? LABEL : 0);
   const layers: Array<{ input: Buffer; left: number; top: number }> = [];
   const svg: string[] = [];
   for (const [i, item] of items.entries()) {
@@ -43,6 +51,11 @@ export async function renderContactSheet(outDir: string, entries: GalleryEntry[]
       `<rect x="${x - 1.5}" y="${y - 1.5}" width="${TILE + 3}" height="${TILE + 3}" fill="none" stroke="${score ? colour : "#999"}" stroke-width="3"/>`,
       `<text x="${x}" y="${y + TILE + 16}" font-family="DejaVu Sans, sans-serif" font-size="13" font-weight="bold" fill="${score ? colour : "#555"}">${escapeHtml(shorten(label, 36))}</text>`,
       `<text x="${x}" y="${y + TILE + 33}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#333">${escapeHtml(shorten(item.file.split("/").pop() ?? item.file, 38))}</text>`,
+    );
+  }
+  if (more > 0) {
+    svg.push(
+      `<text x="${GAP}" y="${height - GAP - 8}" font-family="DejaVu Sans, sans-serif" font-size="15" fill="#333">${more} more image${more === 1 ? "" : "s"}: open index.html for the whole batch</text>`,
     );
   }
   layers.push({ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${svg.join("")}</svg>`), left: 0, top: 0 });

@@ -91,7 +91,8 @@ async function batch(emuModule, catalog, { n, c, latencyMs, longSide, format }) 
       ["--json", "gen", "--preset", "corporate", "--identity", "bench", "--count", String(n), "--seed", "1", "--concurrency", String(c), "--format", format, "--out", out],
       { HEADSHOT_HOME: home, REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl },
     );
-    const images = (await readdir(out)).filter((f) => f.endsWith(`.${format}`)).length;
+    // The contact sheet is a PNG too: count only the batch images (their names end in -<seed>.<ext>).
+    const images = (await readdir(out)).filter((f) => f.endsWith(`.${format}`) && f !== "contact-sheet.png").length;
     const creates = emu.requests.filter((r) => r.createdId).length;
     return { ...result, images, creates };
   } finally {

@@ -27,3 +27,11 @@ describe("train sample prompts", () => {
     expect(r.stderr).toContain('did you mean "corporate"?');
   });
 });
+
+describe("train --backend test", () => {
+  it("is refused: placeholder identities never enter the real registry", async () => {
+    const r = await runCli(["train", "selfies", "--name", "jane", "--backend", "test"], { cwd: ws.dir, env: ws.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("headshot batch <file.yaml> --backend test");
+  });
+});

@@ -107,6 +107,15 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const { parseBackend } = await import("../../training/trainers.js");
         const settings = await ctx.settings(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {});
         const backend = parseBackend(flags.backend ?? ctx.env.HEADSHOT_BACKEND ?? settings.projectConfig?.backend ?? "local");
+        if (backend === "test") {
+          // The placeholder trainer exists for `batch --backend test`, which keeps its identities in
+          // a separate test-mode registry; here it would put a fake identity in the real one.
+          const { UsageError } = await import("../../errors.js");
+          throw new UsageError("train has no test backend: placeholder identities exist only inside `headshot batch --backend test`", {
+            code: "E_UNKNOWN_BACKEND",
+            hint: "use --backend local or --backend replicate; to try the whole pipeline for free run `headshot batch <file.yaml> --backend test` or `headshot gen --preset corporate --backend test`",
+          });
+        }
         const { trainIdentity } = await import("../../training/train.js");
         const { loadPreset } = await import("../../presets/load.js");
         const { samplePromptsFromPreset } = await import("../../training/sample-prompts.js");
