@@ -29,6 +29,12 @@ function selecting(options: GenCliOptions): boolean {
 
 /** Usage errors for flag combinations, before anything else runs. */
 export function checkCurateFlags(options: GenCliOptions): void {
+  if (options.score === false && selecting(options)) {
+    throw new UsageError("--no-score cannot be combined with --keep-best, --min-similarity, --until or --crops: they pick images by their score", {
+      code: "E_GEN_FLAGS",
+      hint: "drop --no-score, or drop the selection flags",
+    });
+  }
   if (selecting(options) && !options.identity && !options.ref) {
     const flag = options.until !== undefined ? "--until" : options.keepBest !== undefined ? "--keep-best" : options.minSimilarity !== undefined ? "--min-similarity" : "--crops";
     throw new UsageError(`${flag} scores each image against your selfies, so it needs --identity <name> or --ref <dir>`, {
@@ -195,7 +201,7 @@ export async function finishCuration(
   const reporter = ctx.reporter;
   const scored = curation.gate?.scores;
   // Placeholders have no face: scoring them would only set every one aside.
-  let compare = !run.placeholder && Boolean(options.identity || options.ref);
+  let compare = options.score !== false && !run.placeholder && Boolean(options.identity || options.ref);
   const warnings: string[] = [...(curation.gate?.warnings ?? [])];
   if (run.placeholder && selecting(options)) warnings.push("--backend test makes placeholders without faces: nothing was scored or set aside");
   if (compare && !curation.reference) {

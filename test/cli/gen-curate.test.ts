@@ -212,6 +212,21 @@ describe("gen --until / --budget", () => {
     const both = await runCli(["gen", "--preset", "corporate", "--identity", "jane", "--until", "2", "--count", "4", "--out", join(ws.dir, "y")], { cwd: ws.dir, env });
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--max-count/);
+    const noScore = await runCli(["gen", "--preset", "corporate", "--identity", "jane", "--count", "2", "--no-score", "--keep-best", "1", "--out", join(ws.dir, "z")], { cwd: ws.dir, env });
+    expect(noScore.code).toBe(2);
+    expect(noScore.stderr).toMatch(/--no-score cannot be combined/);
     expect(predictionCreates(emu)).toHaveLength(0);
   });
+
+  it("--no-score makes the batch and its gallery without scoring anything", async () => {
+    serve(600, ["c", "h"]);
+    const out = join(ws.dir, "no-score");
+    const r = await runCli(["--json", "gen", "--preset", "corporate", "--identity", "jane", "--count", "2", "--seed", "600", "--no-score", "--out", out], { cwd: ws.dir, env });
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { images: Record<string, { status: string; score?: unknown }> };
+    const entries = Object.values(manifest.images);
+    expect(entries.map((e) => e.status)).toEqual(["done", "done"]);
+    expect(entries.every((e) => e.score === undefined)).toBe(true);
+    expect(await readdir(out)).toContain("index.html");
+  }, 60_000);
 });

@@ -66,6 +66,8 @@ export interface GenCliOptions {
   maxCount?: number;
   budget?: number;
   crops?: boolean;
+  /** false with --no-score: no likeness scoring (and no face models) after the batch. */
+  score?: boolean;
 }
 
 /** A decimal within [min, max] (for --min-similarity and --budget). */
@@ -110,6 +112,7 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .option("--until <k>", "keep generating until K images look like you (within --max-count and --budget)", wholeNumber("--until", 1, 1000))
     .option("--max-count <n>", "with --until: make at most this many images (default 3 x K)", wholeNumber("--max-count", 1, 1000))
     .option("--budget <usd>", "stop creating before the batch's estimated cost would pass this many US dollars", decimal("--budget", 0, 100_000))
+    .option("--no-score", "skip likeness scoring after the batch (no face models: faster and lighter; the gallery is still written)")
     .option("--crops", "cut face-aware crops of each kept image into <out>/crops/ (LinkedIn, avatar, 4:5, 3:4, 16:9)")
     .option("--ai-toolkit <dir>", "local: ai-toolkit checkout whose venv runs generation (default AI_TOOLKIT_DIR)")
     .option("--gpu <ids>", "local: GPU index(es) for CUDA_VISIBLE_DEVICES, e.g. 0 or 1", gpuIds)
