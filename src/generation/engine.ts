@@ -22,6 +22,7 @@ import { Semaphore } from "./semaphore.js";
 import type { GenPlan, PlannedImage } from "./plan.js";
 import { finalizeImage } from "./finalize.js";
 import { recoverLostCreates } from "./recover.js";
+import { sleep } from "../util/sleep.js";
 
 export type EngineEvent =
   | { type: "image.skipped"; key: string; file: string }
@@ -82,20 +83,6 @@ export interface EngineResult {
 
 const defaultRetryDelay = (attempt: number): number => Math.min(15_000, 1_000 * 2 ** (attempt - 1));
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new InterruptedError());
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError());
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 function asFailure(error: unknown): GenerationFailure {
   if (error instanceof GenerationFailure) return error;

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { UsageError } from "../errors.js";
+import { hamming } from "../selfies/quality.js";
 
 export interface ReferenceCandidate {
   file: string;
@@ -37,17 +38,8 @@ export interface ReferencePick {
 /** Images whose difference hashes differ in at most this many bits are the same shot. */
 const DUPLICATE_BITS = 4;
 
-export function hammingHex(a: string, b: string): number {
-  let bits = 0;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    let x = parseInt(a[i] ?? "0", 16) ^ parseInt(b[i] ?? "0", 16);
-    while (x) {
-      bits += x & 1;
-      x >>= 1;
-    }
-  }
-  return bits;
-}
+/** Bits that differ between two hex difference hashes (the selfie checker's measure). */
+export const hammingHex = hamming;
 
 function frontality(face: ReferenceCandidate["face"]): number {
   if (!face) return 0;

@@ -13,6 +13,7 @@ import { InterruptedError } from "../../errors.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 import type { GenCallbacks, GenJob, GenResult, Generator } from "../generator.js";
 import { escapeXml } from "../xmp.js";
+import { sleep } from "../../util/sleep.js";
 
 export const PLACEHOLDER_LABEL = "HEADSHOT TEST PLACEHOLDER";
 export const PLACEHOLDER_SUBLABEL = "not a real photo";
@@ -73,20 +74,6 @@ export function placeholderSvg(job: Pick<GenJob, "image">, width: number, height
   return parts.join("");
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new InterruptedError());
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new InterruptedError());
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 export class TestGenerator implements Generator {
   readonly id = "test";
