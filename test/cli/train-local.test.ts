@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Identity } from "../../src/identity/registry.js";
 import { runCli, tempWorkspace } from "../support/run-cli.js";
-import { astronaut, onCanvas, writeAll } from "../support/selfies/build.js";
+import { astronaut, goodSelfies, writeAll } from "../support/selfies/build.js";
 import { fakeEnv, makeFakeCheckout, type RecordedRun } from "../support/fake-ai-toolkit/harness.js";
 
 let ws: Awaited<ReturnType<typeof tempWorkspace>>;
@@ -29,16 +29,7 @@ beforeAll(async () => {
   record = join(ws.dir, "runs.jsonl");
   env = { ...fakeEnv({ FAKE_AITK_RECORD: record }), HOME: ws.dir, HEADSHOT_HOME: ws.home, AI_TOOLKIT_DIR: toolkit };
   // One person, usable photos: crops, a flip, re-lit, rotated, a wide shot (test/support/selfies).
-  await writeAll(join(ws.dir, "selfies"), {
-    "a-full.jpg": await astronaut({ size: 1100 }),
-    "a-flip.jpg": await astronaut({ region: { left: 60, top: 0, width: 452, height: 452 }, flip: true, size: 1150 }),
-    "a-relit.jpg": await astronaut({ region: { left: 0, top: 10, width: 400, height: 480 }, brightness: 1.15, size: 1100 }),
-    "a-rotated.jpg": await astronaut({ region: { left: 16, top: 0, width: 480, height: 480 }, rotate: 7, size: 1100 }),
-    "a-tight.jpg": await astronaut({ region: { left: 110, top: 10, width: 280, height: 300 }, size: 1050 }),
-    "a-wide.jpg": await onCanvas(2000, 2.2, { left: 300, top: 400 }),
-    "a-left.jpg": await astronaut({ region: { left: 20, top: 0, width: 470, height: 500 }, size: 1080 }),
-    "a-right.jpg": await astronaut({ region: { left: 90, top: 0, width: 422, height: 470 }, size: 1120 }),
-  });
+  await writeAll(join(ws.dir, "selfies"), await goodSelfies());
   await writeAll(join(ws.dir, "few"), { "only.jpg": await astronaut({ size: 1100 }) });
 });
 afterAll(async () => {

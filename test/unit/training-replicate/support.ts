@@ -6,20 +6,11 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { extract, pack } from "tar-stream";
-import { astronaut, onCanvas, writeAll } from "../../support/selfies/build.js";
+import { goodSelfies, writeAll } from "../../support/selfies/build.js";
 
 /** The same usable set as test/cli/train-local.test.ts: one person, eight varied photos. */
 export async function writeSelfies(dir: string): Promise<void> {
-  await writeAll(dir, {
-    "a-full.jpg": await astronaut({ size: 1100 }),
-    "a-flip.jpg": await astronaut({ region: { left: 60, top: 0, width: 452, height: 452 }, flip: true, size: 1150 }),
-    "a-relit.jpg": await astronaut({ region: { left: 0, top: 10, width: 400, height: 480 }, brightness: 1.15, size: 1100 }),
-    "a-rotated.jpg": await astronaut({ region: { left: 16, top: 0, width: 480, height: 480 }, rotate: 7, size: 1100 }),
-    "a-tight.jpg": await astronaut({ region: { left: 110, top: 10, width: 280, height: 300 }, size: 1050 }),
-    "a-wide.jpg": await onCanvas(2000, 2.2, { left: 300, top: 400 }),
-    "a-left.jpg": await astronaut({ region: { left: 20, top: 0, width: 470, height: 500 }, size: 1080 }),
-    "a-right.jpg": await astronaut({ region: { left: 90, top: 0, width: 422, height: 470 }, size: 1120 }),
-  });
+  await writeAll(dir, await goodSelfies());
 }
 
 export type TarEntry = { name: string; body?: Buffer | string; type?: "file" | "symlink" | "link" | "directory"; linkname?: string };
