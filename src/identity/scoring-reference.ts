@@ -67,13 +67,18 @@ async function referenceFromFolder(dir: string, label: string, home: string, sig
 }
 
 /** Resolves --identity NAME or --selfies DIR into a reference (exactly one must be given). */
-export async function loadReference(request: ReferenceRequest): Promise<IdentityReference> {
+/** Exactly one of --identity and --selfies: checked before any work starts. */
+export function checkReferenceFlags(request: Pick<ReferenceRequest, "identity" | "selfies">): void {
   if (Boolean(request.identity) === Boolean(request.selfies)) {
     throw new UsageError(request.identity ? "pass either --identity or --selfies, not both" : "scoring needs a reference: whose likeness to measure", {
       code: "E_SCORE_REFERENCE",
       hint: "pass --identity <name> (a trained identity, see `headshot identities list`) or --selfies <dir> (a folder of your photos)",
     });
   }
+}
+
+export async function loadReference(request: ReferenceRequest): Promise<IdentityReference> {
+  checkReferenceFlags(request);
   if (request.selfies) return referenceFromFolder(request.selfies, `selfies ${request.selfies}`, request.home, request.signal);
   const identity = await getIdentity(request.home, request.identity!);
   const ref = referenceFromIdentity(identity);

@@ -39,6 +39,21 @@ export interface Recipe {
 
 const GIB = 1024;
 
+/**
+ * What every FLUX.2 recipe shares: the UI defaults (ai-toolkit.md 2.5: rank 32, weighted
+ * timesteps, match_target_res off, low_vram always on), quantized below 100 GB like FLUX.1.
+ */
+const FLUX2_COMMON = {
+  defaults: { rank: 32, steps: 1500, lr: 1e-4 },
+  sample: { guidance_scale: 4, sample_steps: 20 },
+  timestepType: "weighted",
+  modelKwargs: { match_target_res: false },
+  alwaysLowVram: true,
+  quantizeBelowMiB: 100 * GIB,
+  // FLUX.2 buckets snap to multiples of 16 (ai-toolkit.md 3), FLUX.1 to 32.
+  bucketDivisibility: 16,
+} as const;
+
 export const RECIPES: Readonly<Record<RecipeId, Recipe>> = {
   "flux1-dev": {
     id: "flux1-dev",
@@ -77,15 +92,9 @@ export const RECIPES: Readonly<Record<RecipeId, Recipe>> = {
     model: { name_or_path: "black-forest-labs/FLUX.2-dev", arch: "flux2" },
     gated: true,
     licenceUrl: "https://huggingface.co/black-forest-labs/FLUX.2-dev",
-    defaults: { rank: 32, steps: 1500, lr: 1e-4 },
-    sample: { guidance_scale: 4, sample_steps: 20 },
-    timestepType: "weighted",
-    modelKwargs: { match_target_res: false },
-    alwaysLowVram: true,
+    ...FLUX2_COMMON,
     // ~32B transformer plus a 24B text encoder: 32 GB cards have been reported to OOM (section 7, #872).
     minVramMiB: 48 * GIB - 512,
-    quantizeBelowMiB: 100 * GIB,
-    bucketDivisibility: 16,
   },
   "flux2-klein-4b": {
     id: "flux2-klein-4b",
@@ -93,14 +102,8 @@ export const RECIPES: Readonly<Record<RecipeId, Recipe>> = {
     model: { name_or_path: "black-forest-labs/FLUX.2-klein-base-4B", arch: "flux2_klein_4b" },
     gated: false,
     licenceUrl: "https://huggingface.co/black-forest-labs/FLUX.2-klein-base-4B",
-    defaults: { rank: 32, steps: 1500, lr: 1e-4 },
-    sample: { guidance_scale: 4, sample_steps: 20 },
-    timestepType: "weighted",
-    modelKwargs: { match_target_res: false },
-    alwaysLowVram: true,
+    ...FLUX2_COMMON,
     minVramMiB: 16 * GIB - 512,
-    quantizeBelowMiB: 100 * GIB,
-    bucketDivisibility: 16,
   },
   "flux2-klein-9b": {
     id: "flux2-klein-9b",
@@ -108,14 +111,8 @@ export const RECIPES: Readonly<Record<RecipeId, Recipe>> = {
     model: { name_or_path: "black-forest-labs/FLUX.2-klein-base-9B", arch: "flux2_klein_9b" },
     gated: true,
     licenceUrl: "https://huggingface.co/black-forest-labs/FLUX.2-klein-base-9B",
-    defaults: { rank: 32, steps: 1500, lr: 1e-4 },
-    sample: { guidance_scale: 4, sample_steps: 20 },
-    timestepType: "weighted",
-    modelKwargs: { match_target_res: false },
-    alwaysLowVram: true,
+    ...FLUX2_COMMON,
     minVramMiB: 24 * GIB - 512,
-    quantizeBelowMiB: 100 * GIB,
-    bucketDivisibility: 16,
   },
 };
 

@@ -21,6 +21,7 @@ import { defaultFaults } from "../support/replicate-emulator/faults.js";
 import { fakeEnv, makeFakeCheckout } from "../support/fake-ai-toolkit/harness.js";
 import { BRAND_PRESET, writeSelfies, writeText } from "../support/batch/workspace.js";
 import { addTrainedModel, registerIdentity } from "../unit/generation/fixtures.js";
+import { seededRandom } from "../support/replicate-emulator/http.js";
 
 const BIN = join(process.cwd(), "bin", "headshot.js");
 const STANDINS = join(process.cwd(), "test", "support", "python-standins");
@@ -37,17 +38,6 @@ let env: Record<string, string>;
 let mounted = false;
 const noise: string[] = [];
 
-/** Seeded PRNG (mulberry32): the kill moments are random but the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const team = (extraAnn = "") => `out: ./headshots
 budget: 50
@@ -217,7 +207,7 @@ describe("headshot batch fault suite", () => {
     Object.assign(emu.faults, defaultFaults(), { throttleCreates: 0.15, failGets: 0.05, dropSockets: 0.02, dropMode: "mixed", retryAfterSeconds: 1 });
     // More work for the kills to interrupt: ann gets a third preset (only it is new).
     await writeText(join(dir, "team.yaml"), team(ANN_EXTRA));
-    const random = prng(20261127);
+    const random = seededRandom(20261127);
     for (let i = 0; tally.killsSurvived < KILLS && i < 2 * KILLS; i++) {
       const afterMs = 250 + Math.floor(random() * 2200);
       // A failed Replicate training is only paid for again when asked (--retrain-failed).

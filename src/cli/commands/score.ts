@@ -67,6 +67,9 @@ function jsonScore(score: ImageScore): Record<string, unknown> {
 
 async function action(ctx: CommandContext, dirArg: string, flags: ScoreFlags): Promise<void> {
   const { scoreFolder } = await import("../../identity/scoring-folder.js");
+  const { checkReferenceFlags } = await import("../../identity/scoring-reference.js");
+  // A missing reference is a usage error: say so before a spinner promises scoring.
+  checkReferenceFlags(flags);
   const settings = await ctx.settings();
   const reporter = ctx.reporter;
   const progress = reporter.progress(`Scoring images in ${dirArg} (face models run offline)…`);
