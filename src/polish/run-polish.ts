@@ -115,6 +115,16 @@ export async function openManifest(request: PolishRequest, path: string, now: ()
   return new ManifestWriter(path, data, now);
 }
 
+/** Same face pass as recorded: strength, prompt and seeds (the margin and upscale do not repaint). */
+function sameRequest(entry: PolishEntry, request: Pick<PolishRequest, "settings" | "prompt">): boolean {
+  if (entry.status === "skipped") return true;
+  return (
+    entry.strength === request.settings.strength &&
+    entry.prompt === request.prompt &&
+    entry.faces.every((f) => f.seed === faceSeed(request.settings.seed, entry.sourceSha256, f.index))
+  );
+}
+
 /** Plans an image: faces, regions and seeds (free: the face models run locally). */
 export async function planImage(dir: string, file: string, request: Pick<PolishRequest, "settings" | "prompt">): Promise<PolishEntry> {
   const path = join(dir, file);
@@ -147,7 +157,15 @@ export async function runPolish(request: PolishRequest): Promise<PolishOutcome> 
     if (request.signal.aborted) throw new InterruptedError();
     let entry = writer.data.images[file];
     const currentSha = await sha256(join(request.dir, file));
-    if (entry && entry.sourceSha256 !== currentSha) entry = undefined; // the image changed since: start again
+    // The image changed, or the face pass asked for is a different one: start this image again.
+    if (entry && (entry.sourceSha256 !== currentSha || !sameRequest(entry, request))) entry = undefined;
+    if (entry?.status === "done" && (entry.upscale?.scale ?? 0) !== (request.upscaler ? request.settings.upscale : 0)) {
+      // Only the upscale changed: the paid face pass is reused, the final file is made again.
+      const kept = entry.decision === "polished" && entry.after ? join(request.dir, POLISHED_DIR, entry.after.file) : join(request.dir, file);
+      if (!request.upscaler) delete entry.upscale;
+      await finishImage(request, writer, entry, kept, join(request.dir, POLISHED_DIR, WORK_DIR));
+      await writer.save();
+    }
     if (entry?.status === "done" || entry?.status === "skipped") {
       request.onEvent?.({ type: "polish.progress", done: i + 1, total: files.length, etaSeconds: 0 });
       continue;

@@ -74,9 +74,21 @@ describe("headshot polish --backend test", () => {
     expect(after.images).toEqual(before.images);
   }, 120_000);
 
-  it("--upscale 2 with the offline resize doubles the final image and keeps the face pass at its size", async () => {
-    const r = await runCli(["--json", "polish", "out", "--identity", "jane", "--backend", "test", "--upscale", "2"], { cwd: dir, env: { ...env } });
-    // A new manifest is not made for new settings: clear the earlier run first.
+  it("--upscale 2 afterwards: the offline resize doubles the final file, the face pass is reused, not redone", async () => {
+    const before = await manifestOf();
+    const r = await runCli(["--json", "polish", "out", "--identity", "jane", "--backend", "test", "--seed", "5", "--upscale", "2"], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
+    expect(r.json().filter((l) => l.type === "polish.image.started")).toEqual([]);
+    const after = await manifestOf();
+    for (const file of ["jane-01.jpg", "jane-02.jpg"]) {
+      const entry = after.images[file] as Json;
+      expect(entry.faces).toEqual(before.images[file].faces);
+      expect(entry.after).toEqual(before.images[file].after);
+      expect(entry.upscale).toMatchObject({ kind: "resize", scale: 2, status: "done", costUsd: 0 });
+      const original = await sharp(join(dir, "out", file)).metadata();
+      expect(entry.final).toMatchObject({ width: original.width! * 2, height: original.height! * 2 });
+      const afterMeta = await sharp(join(dir, "out", POLISHED_DIR, entry.after.file)).metadata();
+      expect(afterMeta.width).toBe(original.width);
+    }
   }, 240_000);
 });
