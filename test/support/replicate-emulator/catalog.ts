@@ -4,6 +4,8 @@
  * trained versions 4.3, FLUX.2 4.5, ostris trainer 3.1.
  */
 
+import { fixtureModels } from "./fixture-models.js";
+
 export type Schema = Record<string, unknown>;
 
 export interface OutputSpec {
@@ -255,6 +257,7 @@ export function seedCatalog(now: number): ModelRecord[] {
     official("flux-2-dev", flux2DevSchema(), { shape: "single", formatField: "output_format", defaultFormat: "webp", nsfwError: FLUX_NSFW }, "7bba46bd".padEnd(64, "0")),
     official("flux-2-pro", flux2ProSchema(), { shape: "single", formatField: "output_format", defaultFormat: "webp", nsfwError: FLUX_NSFW }, "285631b5".padEnd(64, "0")),
     official("flux-2-klein-4b", flux2KleinSchema(), { shape: "array", formatField: "output_format", defaultFormat: "jpg", nsfwError: FLUX_NSFW }, "8e9c42d7".padEnd(64, "0")),
+    ...fixtureModels(now),
     {
       owner: "ostris",
       name: "flux-dev-lora-trainer",

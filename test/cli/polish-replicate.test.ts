@@ -1,0 +1,90 @@
+/**
+ * `headshot polish` against the Replicate emulator: inpainting on the identity's trained version
+ * (inputs checked against the recorded flux-fine-tuner schema), Real-ESRGAN upscale, the manifest
+ * pointing at the predictions the server made, and a re-run that sends nothing.
+ */
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readXmpFields } from "../../src/generation/xmp.js";
+import { REAL_ESRGAN_VERSION } from "../../src/polish/upscale.js";
+import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
+import { runCli } from "../support/run-cli.js";
+import { compareOutsideInside, polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
+import { addFineTunedModel, answerWith, modelAnswers } from "../support/polish/replicate.js";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+let dir: string;
+let env: Record<string, string>;
+let emu: ReplicateEmulator;
+let version: string;
+beforeAll(async () => {
+  emu = await startReplicateEmulator({ latencyMs: 200, preferWaitUnitMs: 20, outputImage: answerWith(await modelAnswers()) });
+  version = addFineTunedModel(emu, "jane-face");
+  const ws = await polishWorkspace("headshot-polish-rep-", { backend: "replicate", replicate: { version } });
+  dir = ws.dir;
+  env = { ...ws.env, REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl };
+}, 180_000);
+afterAll(async () => {
+  await emu.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const creates = (): Json[] => emu.requests.filter((r) => r.method === "POST" && r.path === "/v1/predictions" && r.createdId) as Json[];
+
+describe("headshot polish --backend replicate", () => {
+  it("--dry-run prices one face pass per face and one upscale per image, and sends nothing", async () => {
+    const r = await runCli(["polish", "out", "--identity", "jane", "--upscale", "2", "--dry-run"], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`2 face passes on ${version} + 2 upscales (nightmareai/real-esrgan`);
+    expect(r.stdout).toContain("about $0.068");
+    expect(creates()).toEqual([]);
+    expect(emu.count("POST", /^\/files$/)).toBe(0);
+  }, 120_000);
+
+  it("inpaints each face on the trained version, upscales with Real-ESRGAN, records every request", async () => {
+    const r = await runCli(["--json", "polish", "out", "--identity", "jane", "--upscale", "2", "--seed", "9"], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().at(-1)).toMatchObject({ type: "summary", ok: true, placeholder: false, skipped: 1, failed: 0, costUsd: 0.068 });
+    const manifest = JSON.parse(await readFile(join(dir, "out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+    const posts = creates();
+    const versionOf = (p: Json): string => String(p.body.version).split(":").pop()!;
+    const facePosts = posts.filter((p) => versionOf(p) === version.split(":")[1]);
+    const upscalePosts = posts.filter((p) => versionOf(p) === REAL_ESRGAN_VERSION);
+    expect(facePosts).toHaveLength(2);
+    expect(upscalePosts).toHaveLength(2);
+    for (const file of ["jane-01.jpg", "jane-02.jpg"]) {
+      const entry = manifest.images[file] as Json;
+      const face = entry.faces[0] as Json;
+      const post = facePosts.find((p) => p.createdId === face.remoteId);
+      expect(post, `the manifest's prediction for ${file}`).toBeDefined();
+      expect(post!.body.input).toEqual(face.inputs);
+      expect(face.inputs).toMatchObject({ prompt_strength: 0.35, seed: face.seed, output_format: "png", image: expect.stringContaining("/files/") as unknown, mask: expect.stringContaining("/files/") as unknown });
+      expect(face.inputs.prompt).toMatch(/^close-up photo of the face of ohwx woman/);
+      expect(face.costUsd).toBe(0.032);
+      expect(entry.scores.before.relative).toEqual(expect.any(Number));
+      expect(entry.scores.after.faces).toEqual(expect.any(Number));
+      expect(entry.reason).toEqual(expect.any(String));
+      expect(entry.upscale).toMatchObject({ kind: "replicate", scale: 2, status: "done", costUsd: 0.002, inputs: { scale: 2, face_enhance: false } });
+      expect(upscalePosts.map((p) => p.createdId)).toContain(entry.upscale.remoteId);
+      expect(entry.final).toMatchObject({ width: 2048, height: 2048 });
+      const cmp = await compareOutsideInside(join(dir, "out", file), join(dir, "out", POLISHED_DIR, entry.after.file), entry.faces);
+      expect(cmp.outsideDiffs).toBe(0);
+      expect(cmp.insideDiffs / cmp.insidePixels).toBeGreaterThan(0.5);
+      const meta = await sharp(join(dir, "out", POLISHED_DIR, entry.after.file)).metadata();
+      expect(meta.exif).toBeUndefined();
+      expect(readXmpFields(meta.xmp?.toString("utf8") ?? "")).toMatchObject({ placeholder: "False", DigitalSourceType: expect.stringMatching(/trainedAlgorithmicMedia$/) as unknown });
+    }
+  }, 240_000);
+
+  it("a re-run uploads nothing and creates nothing", async () => {
+    const before = { creates: creates().length, uploads: emu.count("POST", /^\/files$/) };
+    const r = await runCli(["--json", "polish", "out", "--identity", "jane", "--upscale", "2", "--seed", "9"], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(creates().length).toBe(before.creates);
+    expect(emu.count("POST", /^\/files$/)).toBe(before.uploads);
+  }, 120_000);
+});
