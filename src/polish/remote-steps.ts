@@ -11,6 +11,7 @@ import { GenerationFailure } from "../generation/generator.js";
 import type { FacePassBackend } from "./backends/types.js";
 import { WORKING_SIDE } from "./geometry.js";
 import type { FaceEntry, ManifestWriter, PolishEntry, RemoteStep } from "./manifest.js";
+import type { Upscaler } from "./upscale.js";
 import type { PolishRequest } from "./run-polish.js";
 
 const POLISHED = "polished";
@@ -37,37 +38,51 @@ function markFailed(step: RemoteStep, failure: GenerationFailure): void {
   delete step.remoteId;
 }
 
+type Recover = NonNullable<FacePassBackend["recover"]>;
+
+/** Looks the lost creates up remotely (by exact inputs) and re-attaches or rewinds each step. */
+async function recoverSteps(steps: Array<{ key: string; step: RemoteStep }>, recover: Recover | undefined, fallbackSince: string, signal: AbortSignal): Promise<void> {
+  if (!steps.length) return;
+  const withInputs = steps.filter((s) => s.step.inputs);
+  const found =
+    recover && withInputs.length
+      ? await recover({
+          since: steps.map((s) => s.step.creatingAt ?? fallbackSince).sort()[0] ?? fallbackSince,
+          candidates: withInputs.map((s) => ({ key: s.key, inputs: s.step.inputs as Record<string, unknown>, knownIds: s.step.failedIds ?? [] })),
+          signal,
+        })
+      : new Map<string, { id: string }>();
+  for (const { key, step } of steps) {
+    const remote = found.get(key);
+    if (remote) {
+      step.remoteId = remote.id;
+      step.status = "created";
+    } else {
+      // Its create never reached the server: sending it now is the first time.
+      step.status = step.uploads ? "uploaded" : "pending";
+    }
+  }
+}
+
 /**
- * Before anything is sent: faces left "creating" by a killed run are looked up remotely by their
- * exact inputs; found ones are re-attached, the rest go back to "uploaded" (their create never
- * reached the server). Faces that failed on an earlier run are tried again.
+ * Before anything is sent: steps left "creating" by a killed run (no id recorded) are looked up
+ * remotely by their exact inputs; found ones are re-attached, the rest go back to "uploaded".
+ * Faces that failed on an earlier run are tried again.
  */
-export async function recoverLostCreates(writer: ManifestWriter, backend: FacePassBackend, signal: AbortSignal): Promise<void> {
-  const lost: Array<{ entry: PolishEntry; face: FaceEntry }> = [];
+export async function recoverLostCreates(writer: ManifestWriter, backend: FacePassBackend, upscaler: Upscaler | undefined, signal: AbortSignal): Promise<void> {
+  const faces: Array<{ key: string; step: RemoteStep }> = [];
+  const upscales: Array<{ key: string; step: RemoteStep }> = [];
   for (const entry of Object.values(writer.data.images)) {
     if (entry.status === "failed") {
       entry.status = "planned";
       for (const face of entry.faces) if (face.status === "failed") face.status = face.uploads ? "uploaded" : "pending";
     }
-    for (const face of entry.faces) if (face.status === "creating" && !face.remoteId) lost.push({ entry, face });
+    for (const face of entry.faces) if (face.status === "creating" && !face.remoteId) faces.push({ key: faceKey(entry, face), step: face });
+    if (entry.upscale?.status === "creating" && !entry.upscale.remoteId) upscales.push({ key: `${entry.file}#upscale`, step: entry.upscale });
   }
-  if (!lost.length) return;
-  const found = backend.recover
-    ? await backend.recover({
-        since: lost.map((l) => l.face.creatingAt ?? writer.data.createdAt).sort()[0] ?? writer.data.createdAt,
-        candidates: lost.filter((l) => l.face.inputs).map((l) => ({ key: faceKey(l.entry, l.face), inputs: l.face.inputs as Record<string, unknown>, knownIds: l.face.failedIds ?? [] })),
-        signal,
-      })
-    : new Map();
-  for (const { entry, face } of lost) {
-    const remote = found.get(faceKey(entry, face));
-    if (remote) {
-      face.remoteId = remote.id;
-      face.status = "created";
-    } else {
-      face.status = face.uploads ? "uploaded" : "pending";
-    }
-  }
+  if (!faces.length && !upscales.length) return;
+  await recoverSteps(faces, backend.recover?.bind(backend), writer.data.createdAt, signal);
+  await recoverSteps(upscales, upscaler?.recover?.bind(upscaler), writer.data.createdAt, signal);
   await writer.save();
 }
 
@@ -79,6 +94,7 @@ export interface FaceStepContext {
   paths: { image: string; mask: string };
   workDir: string;
   name: string;
+  onCreating: () => void;
   onCreated: (remoteId: string) => void;
 }
 
@@ -118,6 +134,7 @@ export async function runFaceStep(ctx: FaceStepContext): Promise<boolean> {
           face.creatingAt = new Date().toISOString();
           face.modelRef = backend.modelRef;
           await writer.save();
+          ctx.onCreating();
         },
         onCreated: async (remote) => {
           created = true;

@@ -32,6 +32,7 @@ const NOT_HEADSHOTS = new Set(["contact-sheet.png"]);
 
 export type PolishEvent =
   | { type: "polish.image.started"; file: string; index: number; total: number }
+  | { type: "polish.face.creating"; file: string; face: number }
   | { type: "polish.face.created"; file: string; face: number; remoteId: string }
   | { type: "polish.image.done"; file: string; decision: string; reason: string; before?: number | undefined; after?: number | undefined; final: string; costUsd: number }
   | { type: "polish.image.skipped"; file: string; reason: string }
@@ -151,7 +152,7 @@ export async function runPolish(request: PolishRequest): Promise<PolishOutcome> 
   await mkdir(workDir, { recursive: true });
   const writer = await openManifest(request, join(outDir, POLISH_MANIFEST), now);
   const files = request.files ?? (await listKeptImages(request.dir));
-  await recoverLostCreates(writer, request.backend, request.signal);
+  await recoverLostCreates(writer, request.backend, request.upscaler, request.signal);
   const started = Date.now();
   for (const [i, file] of files.entries()) {
     if (request.signal.aborted) throw new InterruptedError();
@@ -208,7 +209,17 @@ async function polishImage(request: PolishRequest, writer: ManifestWriter, entry
     if (face.status === "done" && face.output) continue;
     const paths = { image: join(workDir, `${name}.f${face.index}.region.png`), mask: join(workDir, `${name}.f${face.index}.mask.png`) };
     await writeWorkingFiles(image, face.box, face.region, paths);
-    const ok = await runFaceStep({ request, writer, entry, face, paths, workDir, name, onCreated: (remoteId) => request.onEvent?.({ type: "polish.face.created", file: entry.file, face: face.index, remoteId }) });
+    const ok = await runFaceStep({
+      request,
+      writer,
+      entry,
+      face,
+      paths,
+      workDir,
+      name,
+      onCreating: () => request.onEvent?.({ type: "polish.face.creating", file: entry.file, face: face.index }),
+      onCreated: (remoteId) => request.onEvent?.({ type: "polish.face.created", file: entry.file, face: face.index, remoteId }),
+    });
     if (ok) paid++;
     if (face.status === "failed") {
       entry.status = "failed";

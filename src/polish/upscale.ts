@@ -49,6 +49,8 @@ export interface Upscaler {
   readonly label: string;
   readonly priceUsd: number;
   run(request: UpscaleRequest, callbacks: UpscaleCallbacks): Promise<{ path: string; remote?: RemoteRef | undefined; inputs?: Record<string, unknown>; costUsd: number }>;
+  /** Remote jobs a killed run created without recording them, found by their exact inputs. */
+  recover?(request: { since: string; candidates: ReadonlyArray<{ key: string; inputs: Record<string, unknown>; knownIds: string[] }>; signal: AbortSignal }): Promise<Map<string, RemoteRef>>;
 }
 
 export class ResizeUpscaler implements Upscaler {
@@ -101,5 +103,9 @@ export class ReplicateUpscaler implements Upscaler {
       },
     );
     return { path: result.rawPath, remote: result.remote, inputs, costUsd: result.costUsd };
+  }
+
+  recover(request: { since: string; candidates: ReadonlyArray<{ key: string; inputs: Record<string, unknown>; knownIds: string[] }>; signal: AbortSignal }): Promise<Map<string, RemoteRef>> {
+    return this.generator.recover({ since: request.since, signal: request.signal, candidates: request.candidates.map((c) => ({ key: c.key, inputs: [c.inputs], knownIds: c.knownIds })) });
   }
 }
