@@ -6,6 +6,8 @@ import type { PolishEvent } from "../polish/run-polish.js";
 import type { CommandContext } from "./context.js";
 import type { PolishCliOptions } from "./commands/polish.js";
 import type { Reporter } from "./reporter.js";
+import type { LocalRunEvent } from "../generation/local/backend-setup.js";
+import { jsonWorthy, renderLocalEvent } from "../generation/local/cli-view.js";
 
 const pct = (v: number | undefined): string => (v === undefined ? "-" : `${Math.round(v * 100)}%`);
 
@@ -66,6 +68,13 @@ export async function runPolishCommand(ctx: CommandContext, folder: string, opti
     upscale: options.upscale,
     upscaler: options.upscaler,
     testDelayMs: Number(ctx.env.HEADSHOT_TEST_DELAY_MS ?? 0) || undefined,
+    local: { aiToolkitDir: settings.aiToolkitDir.value, aiToolkitPython: settings.aiToolkitPython },
+    signal: ctx.signal,
+    onLocalEvent: (event: LocalRunEvent) => {
+      const { type, ...data } = event;
+      if (jsonWorthy(event)) ctx.reporter.event(type, data);
+      if (!ctx.globals.json) renderLocalEvent(ctx.reporter, event);
+    },
   };
   const backend = await createFacePass(setup);
   const upscaler = await createUpscaler(setup);

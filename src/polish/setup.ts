@@ -9,6 +9,7 @@ import { recordedLoraUrl, trainedVersionOf, normaliseLoraUrl, loraNotHostedError
 import { PRICE_TABLE } from "../generation/prices.js";
 import type { FacePassBackend } from "./backends/types.js";
 import type { Upscaler } from "./upscale.js";
+import type { LocalRunEvent, LocalRunOptions } from "../generation/local/backend-setup.js";
 
 export type PolishBackendName = "replicate" | "local" | "test";
 
@@ -22,6 +23,10 @@ export interface PolishSetupInput {
   /** "auto": Real-ESRGAN with the replicate backend, the offline resize otherwise. */
   upscaler: "auto" | "resize" | "replicate";
   testDelayMs?: number | undefined;
+  /** --backend local: where ai-toolkit's Python is (as for gen). */
+  local?: LocalRunOptions | undefined;
+  signal: AbortSignal;
+  onLocalEvent?: ((event: LocalRunEvent) => void) | undefined;
 }
 
 export async function createFacePass(input: PolishSetupInput): Promise<FacePassBackend> {
@@ -30,10 +35,16 @@ export async function createFacePass(input: PolishSetupInput): Promise<FacePassB
     return new TestFacePass(input.testDelayMs ? { delayMs: input.testDelayMs } : {});
   }
   if (input.backend === "local") {
-    throw new UsageError("polish --backend local is not available yet", {
-      code: "E_POLISH_BACKEND",
-      hint: "use --backend replicate (a trained version, or --lora-url), or --backend test to rehearse for free",
-    });
+    const { buildLocalBackend } = await import("../generation/local/backend-setup.js");
+    const { LocalFacePass } = await import("./backends/local.js");
+    if (!String(input.identity.recipe ?? "").startsWith("flux1")) {
+      throw new UsageError(`Identity "${input.identity.name}" was trained with ${String(input.identity.recipe ?? "an unknown recipe")}; the local face pass needs a FLUX.1 identity`, {
+        code: "E_POLISH_BACKEND",
+        hint: "diffusers has no FLUX.2 inpainting pipeline in ai-toolkit's environment; use --backend replicate, or --backend test to rehearse",
+      });
+    }
+    const backend = await buildLocalBackend({ identity: input.identity, local: input.local, env: input.env, signal: input.signal, emit: input.onLocalEvent ?? (() => undefined) });
+    return new LocalFacePass({ backend, steps: 28, guidance: 3.5, loraScale: 1 });
   }
   const { createReplicateSession } = await import("../replicate/client.js");
   const { ReplicateFacePass } = await import("./backends/replicate.js");
