@@ -15,13 +15,19 @@ import type { FacePassBackend, FacePassCallbacks, FacePassRequest, FacePassResul
 
 export const POLISH_TEST_LABEL = "POLISH TEST";
 
+/**
+ * The label sits inside the fully replaced part of the mask (over the mouth and chin), never in the
+ * feathered ring: the ring is where colours are matched, and a magenta banner there tinted the
+ * whole blended face green on the astronaut portrait.
+ */
 function banner(side: number): string {
-  const h = Math.round(side * 0.09);
+  const h = Math.round(side * 0.07);
   const size = Math.round(h * 0.6);
+  const y = Math.round(side * 0.58);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}">`,
-    `<rect x="${Math.round(side * 0.3)}" y="${Math.round(side * 0.62)}" width="${Math.round(side * 0.4)}" height="${h}" fill="#c2185b" fill-opacity="0.85"/>`,
-    `<text x="${side / 2}" y="${Math.round(side * 0.62 + h * 0.72)}" font-family="sans-serif" font-size="${size}" font-weight="bold" fill="#ffffff" text-anchor="middle">${POLISH_TEST_LABEL}</text>`,
+    `<rect x="${Math.round(side * 0.33)}" y="${y}" width="${Math.round(side * 0.34)}" height="${h}" fill="#c2185b" fill-opacity="0.85"/>`,
+    `<text x="${side / 2}" y="${Math.round(y + h * 0.72)}" font-family="sans-serif" font-size="${size}" font-weight="bold" fill="#ffffff" text-anchor="middle">${POLISH_TEST_LABEL}</text>`,
     `</svg>`,
   ].join("");
 }
