@@ -21,6 +21,7 @@ import type { FacePassBackend } from "./backends/types.js";
 import { blendFaces, decodeRgb, encodePng, findFaces, writeWorkingFiles } from "./image-io.js";
 import { ManifestWriter, POLISH_MANIFEST, readPolishManifest, type FaceEntry, type PolishEntry, type PolishManifest, type ScoreBrief } from "./manifest.js";
 import { faceSeed, keepPolished, type PolishSettings } from "./plan.js";
+import { renderPolishGallery } from "./gallery.js";
 import { runFaceStep, runUpscaleStep, recoverLostCreates } from "./remote-steps.js";
 import type { Upscaler } from "./upscale.js";
 
@@ -185,6 +186,8 @@ export async function runPolish(request: PolishRequest): Promise<PolishOutcome> 
     const perImage = elapsed / (i + 1);
     request.onEvent?.({ type: "polish.progress", done: i + 1, total: files.length, etaSeconds: Math.round(perImage * (files.length - i - 1)) });
   }
+  // Before/after page next to the manifest (rewritten after every run).
+  await writeFileAtomic(join(outDir, "index.html"), renderPolishGallery(writer.data, now().toISOString()));
   const entries = Object.values(writer.data.images).filter((e) => files.includes(e.file));
   const cost = entries.reduce((s, e) => s + e.faces.reduce((f, face) => f + (face.costUsd ?? 0), 0) + (e.upscale?.costUsd ?? 0), 0);
   return {

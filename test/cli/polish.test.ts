@@ -44,6 +44,14 @@ describe("headshot polish --backend test", () => {
     expect(lines.filter((l) => l.type === "polish.image.done")).toHaveLength(2);
     const manifest = await manifestOf();
     expect(manifest.images["empty.jpg"]).toMatchObject({ status: "skipped", faces: [] });
+    // The before/after page: both versions of each image, the decision, nothing remote.
+    const html = await readFile(join(dir, "out", POLISHED_DIR, "index.html"), "utf8");
+    for (const stem of ["jane-01", "jane-02"]) {
+      expect(html).toContain(`src="../${stem}.jpg"`);
+      expect(html).toContain(`src="${stem}.after.png"`);
+    }
+    expect(html).toContain("Test backend: a labelled rehearsal");
+    expect(html).not.toMatch(/(src|href)="https?:/);
     for (const file of ["jane-01.jpg", "jane-02.jpg"]) {
       const entry = manifest.images[file] as Json;
       expect(entry).toMatchObject({ status: "done", strength: 0.35, after: { file: file.replace(".jpg", ".after.png") } });
