@@ -13,6 +13,7 @@ import { progressLine, summarizeRun } from "../generation/run-summary.js";
 import { normaliseLoraUrl, recordedLoraUrl, trainedVersionOf, loraNotHostedError, type IdentityLike } from "../generation/lora-source.js";
 import { preparePlan, type GenOptions } from "../generation/prepare-plan.js";
 import type { GenPlan } from "../generation/plan.js";
+import type { PolishPresetSettings } from "../presets/schema.js";
 import type { CommandContext } from "./context.js";
 import type { GenCliOptions } from "./commands/gen.js";
 import { checkCurateFlags, curateResumeArgs, curationDue, curationStop, finishCuration, prepareCuration, untilPlanCount } from "./gen-curate.js";
@@ -236,6 +237,23 @@ function summaryBase(plan: GenPlan): Record<string, unknown> {
   };
 }
 
+/**
+ * Whether to polish after the batch: --polish / --no-polish, else the preset's `polish.enabled`.
+ * Checked before anything is paid: polish repaints with the identity's LoRA, so it needs one.
+ */
+async function polishWanted(ctx: CommandContext, options: GenCliOptions, presetDirs: string[], identity: string | undefined): Promise<{ identity: string; settings: PolishPresetSettings } | undefined> {
+  const { loadPreset } = await import("../presets/load.js");
+  const settings = (await loadPreset(options.preset, { cwd: ctx.cwd, userDirs: presetDirs })).data.polish ?? {};
+  if (!(options.polish ?? settings.enabled ?? false)) return undefined;
+  if (!identity) {
+    throw new UsageError("--polish repaints faces with a trained identity's LoRA; reference mode (--ref) has none", {
+      code: "E_POLISH_IDENTITY",
+      hint: "pass --identity <name>, or --no-polish (the preset enables polish)",
+    });
+  }
+  return { identity, settings };
+}
+
 export async function runGenCommand(ctx: CommandContext, options: GenCliOptions): Promise<void> {
   checkLocalFlags(options);
   checkCurateFlags(options);
@@ -266,7 +284,9 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
     presetDirs: settings.presetDirs,
     readRecordedSeedBase: async (outDir) => (await readManifest(outDir).catch(() => undefined))?.batch.seedBase,
   });
+  const polish = await polishWanted(ctx, options, settings.presetDirs, source.identity?.name);
   if (options.dryRun) {
+    if (polish) ctx.reporter.info(`After the batch: the face detail pass on the kept images (see: headshot polish ${plan.outDir} --identity ${polish.identity} --dry-run).`);
     for (const image of plan.images) ctx.reporter.event("plan.image", { ...image });
     ctx.reporter.result(renderPlan(plan, ctx.reporter));
     ctx.reporter.summary({ dryRun: true, ...summaryBase(plan), estimates: plan.estimates, priceTable: plan.priceTable });
@@ -335,6 +355,11 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
     throw result.fatal;
   }
   const stop = curationStop(result, curation, options, { outDir: plan.outDir, resume, failureDetails: summary.failureDetails });
+  if (polish && (stop === "ok" || (!stop && summary.data.done === result.total))) {
+    const { polishAfterGen } = await import("./polish-command.js");
+    const polished = await polishAfterGen(ctx, { outDir: plan.outDir, identity: polish.identity, backend: options.backend, preset: options.preset, loraUrl: source.loraUrl, settings: polish.settings });
+    if (polished) Object.assign(batch, { polish: polished });
+  }
   if (stop === "ok") return ctx.reporter.summary(batch);
   if (stop) throw new BatchIncompleteError(stop.message, batch, stop.options);
   if (summary.data.done !== result.total) {

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { JobFailedError } from "../errors.js";
 import type { PolishEntry } from "../polish/manifest.js";
+import type { PolishPresetSettings } from "../presets/schema.js";
 import type { PolishEvent } from "../polish/run-polish.js";
 import type { CommandContext } from "./context.js";
 import type { PolishCliOptions } from "./commands/polish.js";
@@ -50,6 +51,33 @@ function onEvent(reporter: Reporter, progress: { update: (text: string, data?: R
 }
 
 export async function runPolishCommand(ctx: CommandContext, folder: string, options: PolishCliOptions): Promise<void> {
+  await polishFolder(ctx, folder, options, "command");
+}
+
+/**
+ * `gen --polish` (or `polish: {enabled: true}` in the preset): the same run on gen's output folder
+ * once its batch is done; returns the summary for gen's own. Preset values fill what flags leave unset.
+ */
+export async function polishAfterGen(
+  ctx: CommandContext,
+  input: { outDir: string; identity: string; backend: PolishCliOptions["backend"]; preset: string; loraUrl?: string | undefined; settings: PolishPresetSettings },
+): Promise<Record<string, unknown> | undefined> {
+  const { DEFAULT_POLISH } = await import("../polish/plan.js");
+  const options: PolishCliOptions = {
+    identity: input.identity,
+    backend: input.backend,
+    strength: input.settings.strength ?? DEFAULT_POLISH.strength,
+    upscale: input.settings.upscale ?? 0,
+    upscaler: "auto",
+    margin: input.settings.margin ?? DEFAULT_POLISH.likenessMargin,
+    seed: 0,
+    preset: input.preset,
+    ...(input.loraUrl ? { loraUrl: input.loraUrl } : {}),
+  };
+  return polishFolder(ctx, input.outDir, options, "after-gen");
+}
+
+async function polishFolder(ctx: CommandContext, folder: string, options: PolishCliOptions, mode: "command" | "after-gen"): Promise<Record<string, unknown> | undefined> {
   const settings = await ctx.settings();
   const home = settings.home.value;
   const dir = resolve(ctx.cwd, folder);
@@ -93,7 +121,7 @@ export async function runPolishCommand(ctx: CommandContext, folder: string, opti
     reporter.result(`\n${estimate.faces} face pass${estimate.faces === 1 ? "" : "es"} on ${backend.modelRef}${upscaler ? ` + ${estimate.upscales} upscale${estimate.upscales === 1 ? "" : "s"} (${upscaler.label})` : ""}: about $${estimate.costUsd.toFixed(3)}, ${estimate.seconds}s. Nothing was run.`);
     reporter.summary({ dryRun: true, dir, backend: backend.id, model: backend.modelRef, ...estimate });
     await backend.close();
-    return;
+    return undefined;
   }
   const { loadReference } = await import("../identity/scoring-reference.js");
   const reference = await loadReference({ home, identity: options.identity, signal: ctx.signal });
@@ -105,10 +133,12 @@ export async function runPolishCommand(ctx: CommandContext, folder: string, opti
     reporter.result(rows.map((e) => `${e.file}: ${e.status === "skipped" ? e.note : e.status === "failed" ? `failed: ${e.note}` : `${e.decision === "polished" ? "polished" : "original kept"}, likeness ${pct(e.scores?.before.relative)} -> ${pct(e.scores?.after.relative)}, quality ${e.scores?.before.quality ?? "-"} -> ${e.scores?.after.quality ?? "-"}`}`).join("\n"));
     reporter.result(`\n${outcome.polished} polished, ${outcome.keptOriginal} kept as they were, ${outcome.skipped} without a face, ${outcome.failed} failed; cost $${outcome.costUsd.toFixed(3)}${backend.placeholder ? " (test backend: rehearsal, not a real face pass)" : ""}.\nManifest: ${outcome.manifestPath}`);
     const summary = { dir, backend: backend.id, model: backend.modelRef, placeholder: backend.placeholder, polished: outcome.polished, keptOriginal: outcome.keptOriginal, skipped: outcome.skipped, failed: outcome.failed, costUsd: outcome.costUsd, manifest: outcome.manifestPath };
+    if (mode === "after-gen") return summary;
     if (outcome.failed) {
       throw new JobFailedError(`${outcome.failed} image${outcome.failed === 1 ? "" : "s"} could not be polished`, { code: "E_POLISH_INCOMPLETE", hint: `re-run the same command to retry them: headshot polish ${folder} --identity ${options.identity}`, details: [JSON.stringify(summary)] });
     }
     reporter.summary({ ok: true, ...summary });
+    return summary;
   } catch (error) {
     progress.stop();
     throw error;

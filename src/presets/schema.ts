@@ -92,6 +92,16 @@ export const generationSchema = z
   })
   .strict();
 
+/** The face detail pass after generation (`headshot polish`, issue 17); off unless enabled. */
+export const polishSchema = z
+  .object({
+    enabled: z.boolean().optional().describe("Polish every kept image after gen (same as gen --polish; --no-polish turns it off)."),
+    strength: z.number().min(0.05).max(0.9).optional().describe("How much of the face region may be redrawn (default 0.35)."),
+    upscale: z.number().min(0).max(4).optional().describe("Enlarge the final file by this factor (0 = off)."),
+    margin: z.number().min(0).max(1).optional().describe("Largest likeness drop that still keeps the polished version (default 0.03)."),
+  })
+  .strict();
+
 /** One value of a variation axis: a scalar for leaf fields, an object for a whole section. */
 const variationValue = z.union([z.string(), z.number(), z.record(z.string(), z.unknown())]);
 
@@ -115,6 +125,7 @@ export const presetSchema = z
     pose: text.optional(),
     avoid: z.array(text).optional().describe("Things to keep out of the picture (added to inherited ones)."),
     generation: generationSchema.optional(),
+    polish: polishSchema.optional(),
     variations: z
       .record(z.string(), z.array(variationValue).min(1, "an axis needs at least one value"))
       .optional()
@@ -124,6 +135,7 @@ export const presetSchema = z
 
 export type PresetFile = z.infer<typeof presetSchema>;
 export type GenerationSettings = z.infer<typeof generationSchema>;
+export type PolishPresetSettings = z.infer<typeof polishSchema>;
 
 /** Practice for FLUX dev portraits (reference: replicate.md 4.1, headshot-products.md 3). */
 export const DEFAULT_GENERATION: Required<GenerationSettings> = {

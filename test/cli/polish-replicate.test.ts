@@ -13,6 +13,7 @@ import { startReplicateEmulator, type ReplicateEmulator } from "../support/repli
 import { runCli } from "../support/run-cli.js";
 import { compareOutsideInside, polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
 import { addFineTunedModel, answerWith, modelAnswers } from "../support/polish/replicate.js";
+import { generatedLike } from "../unit/scoring/build-outputs.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -22,7 +23,7 @@ let env: Record<string, string>;
 let emu: ReplicateEmulator;
 let version: string;
 beforeAll(async () => {
-  emu = await startReplicateEmulator({ latencyMs: 200, preferWaitUnitMs: 20, outputImage: answerWith(await modelAnswers()) });
+  emu = await startReplicateEmulator({ latencyMs: 200, preferWaitUnitMs: 20, outputImage: answerWith({ ...(await modelAnswers()), portrait: await generatedLike("collins", "full") }) });
   version = addFineTunedModel(emu, "jane-face");
   const ws = await polishWorkspace("headshot-polish-rep-", { backend: "replicate", replicate: { version } });
   dir = ws.dir;
@@ -87,4 +88,22 @@ describe("headshot polish --backend replicate", () => {
     expect(creates().length).toBe(before.creates);
     expect(emu.count("POST", /^\/files$/)).toBe(before.uploads);
   }, 120_000);
+
+  it("gen --polish, and polish: in a preset: the batch's kept images get the face pass; --no-polish turns it off", async () => {
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    await mkdir(join(dir, "presets"), { recursive: true });
+    await writeFile(join(dir, "presets", "polished.yaml"), "extends: corporate\npolish:\n  enabled: true\n  strength: 0.3\n");
+    const before = creates().length;
+    const off = await runCli(["--json", "gen", "--preset", "./presets/polished.yaml", "--identity", "jane", "--count", "1", "--seed", "40", "--out", "gen-off", "--no-polish"], { cwd: dir, env });
+    expect(off.code, off.stderr).toBe(0);
+    expect(off.json().at(-1)?.polish).toBeUndefined();
+    expect(creates().length).toBe(before + 1);
+    const on = await runCli(["--json", "gen", "--preset", "./presets/polished.yaml", "--identity", "jane", "--count", "2", "--seed", "50", "--out", "gen-on"], { cwd: dir, env });
+    expect(on.code, on.stderr).toBe(0);
+    const summary = on.json().at(-1) as Json;
+    expect(summary).toMatchObject({ type: "summary", ok: true, polish: { failed: 0, skipped: 0 } });
+    expect(summary.polish.polished + summary.polish.keptOriginal).toBe(2);
+    const manifest = JSON.parse(await readFile(join(dir, "gen-on", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+    for (const entry of Object.values(manifest.images) as Json[]) expect(entry.faces[0].inputs.prompt_strength).toBe(0.3);
+  }, 300_000);
 });

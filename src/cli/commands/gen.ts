@@ -68,6 +68,8 @@ export interface GenCliOptions {
   crops?: boolean;
   /** false with --no-score: no likeness scoring (and no face models) after the batch. */
   score?: boolean;
+  /** --polish / --no-polish: the face detail pass after the batch (default: the preset's polish.enabled). */
+  polish?: boolean;
 }
 
 /** A decimal within [min, max] (for --min-similarity and --budget). */
@@ -113,6 +115,8 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .option("--max-count <n>", "with --until: make at most this many images (default 3 x K)", wholeNumber("--max-count", 1, 1000))
     .option("--budget <usd>", "stop creating before the batch's estimated cost would pass this many US dollars", decimal("--budget", 0, 100_000))
     .option("--no-score", "skip likeness scoring after the batch (no face models: faster and lighter; the gallery is still written)")
+    .option("--polish", "after the batch, run the face detail pass on the kept images (headshot polish: one paid prediction per face on Replicate)")
+    .option("--no-polish", "do not polish, even when the preset says polish: {enabled: true}")
     .option("--crops", "cut face-aware crops of each kept image into <out>/crops/ (LinkedIn, avatar, 4:5, 3:4, 16:9)")
     .option("--ai-toolkit <dir>", "local: ai-toolkit checkout whose venv runs generation (default AI_TOOLKIT_DIR)")
     .option("--gpu <ids>", "local: GPU index(es) for CUDA_VISIBLE_DEVICES, e.g. 0 or 1", gpuIds)

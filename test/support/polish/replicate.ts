@@ -42,7 +42,11 @@ export async function modelAnswers(): Promise<{ face: Buffer; upscaled: Buffer }
   return { face, upscaled };
 }
 
-/** emu.state.outputImage: inpainting inputs (a mask) get the face, Real-ESRGAN inputs (a scale) the big image. */
-export function answerWith(answers: { face: Buffer; upscaled: Buffer }) {
-  return (input: Record<string, unknown>): Buffer | undefined => (input.mask ? answers.face : input.scale !== undefined ? answers.upscaled : undefined);
+/**
+ * emu.state.outputImage: inpainting inputs (a mask) get the face, Real-ESRGAN inputs (a scale) the
+ * big image, gen's text-to-image inputs (a prompt, no image) a portrait when `portrait` is given.
+ */
+export function answerWith(answers: { face: Buffer; upscaled: Buffer; portrait?: Buffer }) {
+  return (input: Record<string, unknown>): Buffer | undefined =>
+    input.mask ? answers.face : input.scale !== undefined ? answers.upscaled : input.image === undefined ? answers.portrait : undefined;
 }
