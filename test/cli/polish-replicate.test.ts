@@ -106,4 +106,24 @@ describe("headshot polish --backend replicate", () => {
     const manifest = JSON.parse(await readFile(join(dir, "gen-on", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
     for (const entry of Object.values(manifest.images) as Json[]) expect(entry.faces[0].inputs.prompt_strength).toBe(0.3);
   }, 300_000);
+
+  it("a face pass that fails on Replicate: the image is reported failed (exit 5) with the error in the manifest; a re-run retries it", async () => {
+    const { cp } = await import("node:fs/promises");
+    await cp(join(dir, "out", "jane-01.jpg"), join(dir, "fail-out", "jane-01.jpg"), { recursive: true });
+    emu.faults.failPrediction = (input) => (input.mask ? "The model could not process this input" : null);
+    try {
+      const r = await runCli(["--json", "polish", "fail-out", "--identity", "jane", "--seed", "77"], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.json().at(-1)).toMatchObject({ type: "summary", ok: false, error: { code: "E_POLISH_INCOMPLETE" } });
+      const manifest = JSON.parse(await readFile(join(dir, "fail-out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+      expect(manifest.images["jane-01.jpg"]).toMatchObject({ status: "failed", faces: [{ status: "failed", error: expect.stringContaining("could not process") as unknown }] });
+      expect(manifest.images["jane-01.jpg"].faces[0].failedIds).toHaveLength(1);
+    } finally {
+      emu.faults.failPrediction = null;
+    }
+    const again = await runCli(["--json", "polish", "fail-out", "--identity", "jane", "--seed", "77"], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(join(dir, "fail-out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+    expect(manifest.images["jane-01.jpg"]).toMatchObject({ status: "done", faces: [{ status: "done" }] });
+  }, 240_000);
 });
