@@ -126,4 +126,23 @@ describe("headshot polish --backend replicate", () => {
     const manifest = JSON.parse(await readFile(join(dir, "fail-out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
     expect(manifest.images["jane-01.jpg"]).toMatchObject({ status: "done", faces: [{ status: "done" }] });
   }, 240_000);
+
+  it("a locally trained identity with a hosted LoRA: image-to-image on flux-dev-lora (no mask input there), the blend masks", async () => {
+    const { cp } = await import("node:fs/promises");
+    const { saveIdentity } = await import("../../src/identity/registry.js");
+    const jane = JSON.parse(await readFile(join(env.HEADSHOT_HOME!, "identities", "jane", "identity.json"), "utf8")) as Json;
+    await saveIdentity(env.HEADSHOT_HOME!, { ...jane, name: "kim", backend: "local", replicate: undefined, loraUrl: "huggingface.co/kim/kim-lora" } as never);
+    await cp(join(dir, "out", "jane-01.jpg"), join(dir, "kim-out", "kim-01.jpg"), { recursive: true });
+    const r = await runCli(["--json", "polish", "kim-out", "--identity", "kim", "--seed", "3"], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = JSON.parse(await readFile(join(dir, "kim-out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+    const face = manifest.images["kim-01.jpg"].faces[0] as Json;
+    expect(face.modelRef).toBe("black-forest-labs/flux-dev-lora");
+    expect(face.inputs).toMatchObject({ lora_weights: "huggingface.co/kim/kim-lora", prompt_strength: 0.35, seed: face.seed });
+    expect(face.inputs.mask).toBeUndefined();
+    const post = (emu.requests as Json[]).find((p) => p.method === "POST" && p.createdId === face.remoteId);
+    expect(post?.path).toBe("/v1/models/black-forest-labs/flux-dev-lora/predictions");
+    const cmp = await compareOutsideInside(join(dir, "kim-out", "kim-01.jpg"), join(dir, "kim-out", POLISHED_DIR, manifest.images["kim-01.jpg"].after.file), manifest.images["kim-01.jpg"].faces);
+    expect(cmp.outsideDiffs).toBe(0);
+  }, 240_000);
 });
