@@ -155,6 +155,15 @@ export async function runFaceStep(ctx: FaceStepContext): Promise<boolean> {
     await writer.save();
     return created;
   } catch (error) {
+    if ((error instanceof InterruptedError || signal.aborted) && face.status === "created" && face.remoteId && backend.onInterrupt) {
+      // Queued and not billed yet: cancel it, and the re-run creates it afresh (never adopting this id).
+      if ((await backend.onInterrupt(face.remoteId)) === "cancelled") {
+        face.failedIds = [...(face.failedIds ?? []), face.remoteId];
+        delete face.remoteId;
+        face.status = face.uploads ? "uploaded" : "pending";
+        await writer.save();
+      }
+    }
     markFailed(face, rethrowFatal(error, signal));
     await writer.save();
     return created;

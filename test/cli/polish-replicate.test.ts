@@ -3,6 +3,7 @@
  * (inputs checked against the recorded flux-fine-tuner schema), Real-ESRGAN upscale, the manifest
  * pointing at the predictions the server made, and a re-run that sends nothing.
  */
+import { readFileSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -144,5 +145,36 @@ describe("headshot polish --backend replicate", () => {
     expect(post?.path).toBe("/v1/models/black-forest-labs/flux-dev-lora/predictions");
     const cmp = await compareOutsideInside(join(dir, "kim-out", "kim-01.jpg"), join(dir, "kim-out", POLISHED_DIR, manifest.images["kim-01.jpg"].after.file), manifest.images["kim-01.jpg"].faces);
     expect(cmp.outsideDiffs).toBe(0);
+  }, 240_000);
+
+  it("Ctrl-C while a face prediction is still queued cancels it (not billed) and the manifest will not adopt it", async () => {
+    const { cp } = await import("node:fs/promises");
+    await cp(join(dir, "out", "jane-01.jpg"), join(dir, "int-out", "jane-01.jpg"), { recursive: true });
+    emu.setPredictionDuration(60_000, 0.99); // stays `starting` (queued) for the whole test
+    const known = new Set(emu.state.jobOrder.map((j) => j.id));
+    const controller = new AbortController();
+    // Ctrl-C once the prediction's id is on disk (the manifest says "created").
+    const manifestPath = join(dir, "int-out", POLISHED_DIR, "polish-manifest.json");
+    const watcher = setInterval(() => {
+      try {
+        const m = JSON.parse(readFileSync(manifestPath, "utf8")) as Json;
+        if (m.images["jane-01.jpg"]?.faces?.[0]?.status === "created") controller.abort();
+      } catch {
+        // not written yet
+      }
+    }, 50);
+    try {
+      const r = await runCli(["--json", "polish", "int-out", "--identity", "jane", "--seed", "88"], { cwd: dir, env, signal: controller.signal });
+      expect(r.code, r.stderr).toBe(130);
+    } finally {
+      clearInterval(watcher);
+      emu.setPredictionDuration(200, 0.3);
+    }
+    const job = emu.state.jobOrder.find((j) => !known.has(j.id) && j.kind === "prediction")!;
+    expect(job.canceledAt).toBeDefined();
+    const manifest = JSON.parse(await readFile(join(dir, "int-out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+    const face = manifest.images["jane-01.jpg"].faces[0] as Json;
+    expect(face.remoteId).toBeUndefined();
+    expect(face.failedIds).toEqual([job.id]);
   }, 240_000);
 });

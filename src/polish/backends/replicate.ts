@@ -126,6 +126,10 @@ export class ReplicateFacePass implements FacePassBackend {
     });
   }
 
+  onInterrupt(remoteId: string): Promise<"cancelled" | "left-running"> {
+    return this.generator.onInterrupt({ id: remoteId, modelRef: this.modelRef }, "queued");
+  }
+
   async close(): Promise<void> {
     await this.generator.close();
   }

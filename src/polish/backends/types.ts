@@ -65,5 +65,10 @@ export interface FacePassBackend {
   run(request: FacePassRequest, callbacks: FacePassCallbacks): Promise<FacePassResult>;
   /** Remote jobs a killed run created without recording them, found by their exact inputs. */
   recover?(request: { since: string; candidates: ReadonlyArray<{ key: string; inputs: Record<string, unknown>; knownIds: string[] }>; signal: AbortSignal }): Promise<Map<string, RemoteRef>>;
+  /**
+   * Ctrl-C with a job still in flight: cancel it if it is only queued (nothing billed yet), else
+   * leave it running for the re-run to collect (gen's rule, src/generation/backends/replicate.ts).
+   */
+  onInterrupt?(remoteId: string): Promise<"cancelled" | "left-running">;
   close(): Promise<void>;
 }
