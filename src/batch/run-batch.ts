@@ -16,7 +16,7 @@ import { loadBatchFile } from "./load.js";
 import { batchExitCode, BatchFailedError, BudgetStop, type PersonOutcome } from "./outcome.js";
 import { resolveBatch, type BatchBackend, type ResolvedBatch, type ResolvedPerson } from "./resolve.js";
 import { Lane, WeightedSlots } from "./slots.js";
-import { BatchView, type BatchEvent } from "./view.js";
+import { BatchView, type BatchEvent } from "../cli/views/batch.js";
 
 export interface BatchCliOptions {
   backend?: BatchBackend;

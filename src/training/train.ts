@@ -12,7 +12,7 @@ import { identityPaths, validateIdentityName } from "../identity/paths.js";
 import { embeddingCentroid, findIdentity, saveIdentity, sha256File, type Identity } from "../identity/registry.js";
 import type { CheckReport } from "../selfies/types.js";
 import { buildTrainPlan, type TrainPlan, type TrainPlanInput } from "./plan.js";
-import { TrainProgressView } from "./progress-view.js";
+import { TrainProgressView } from "../cli/views/train-progress.js";
 import { acquireTrainingLock } from "./lock.js";
 import { readTrainingState, stateMismatches, writeTrainingState, type TrainingState } from "./state.js";
 import { createTrainer, preflightError, type TrainBackend } from "./trainers.js";

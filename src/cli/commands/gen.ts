@@ -59,7 +59,7 @@ export interface GenCliOptions {
   gpu?: string;
   offload?: "none" | "model" | "sequential";
   quantize?: "none" | "8bit" | "4bit";
-  /** Selection (issue 9): see src/cli/gen-curate.ts. */
+  /** Selection (issue 9): see src/generate/curation-step.ts. */
   keepBest?: number;
   minSimilarity?: number;
   until?: number;
@@ -122,7 +122,7 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, rawOptions) => {
         const options = rawOptions as GenCliOptions;
-        const { runGenCommand } = await import("../gen-command.js");
+        const { runGenCommand } = await import("../../generate/generate.js");
         await runGenCommand(ctx, options);
       }),
     );

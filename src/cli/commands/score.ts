@@ -6,12 +6,12 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { Wrap } from "../main.js";
-import { IDENTITY_THRESHOLDS } from "../../identity/calibration.js";
+import { IDENTITY_THRESHOLDS } from "../../scoring/calibration.js";
 import type { CommandContext } from "../context.js";
 import type { Reporter } from "../reporter.js";
 import { positiveNumber } from "../parsers.js";
-import type { ImageScore } from "../../identity/scoring.js";
-import type { ScoreFolderResult } from "../../identity/scoring-folder.js";
+import type { ImageScore } from "../../scoring/similarity.js";
+import type { ScoreFolderResult } from "../../scoring/score-folder.js";
 
 const M = Math.round(IDENTITY_THRESHOLDS.match * 100);
 const D = Math.round(IDENTITY_THRESHOLDS.doubtful * 100);
@@ -66,8 +66,8 @@ function jsonScore(score: ImageScore): Record<string, unknown> {
 }
 
 async function action(ctx: CommandContext, dirArg: string, flags: ScoreFlags): Promise<void> {
-  const { scoreFolder } = await import("../../identity/scoring-folder.js");
-  const { checkReferenceFlags } = await import("../../identity/scoring-reference.js");
+  const { scoreFolder } = await import("../../scoring/score-folder.js");
+  const { checkReferenceFlags } = await import("../../scoring/reference.js");
   // A missing reference is a usage error: say so before a spinner promises scoring.
   checkReferenceFlags(flags);
   const settings = await ctx.settings();
