@@ -187,7 +187,7 @@ async function runBatch(ctx: CommandContext, file: string, options: BatchCliOpti
     emit({ type: "person.start", person: person.name, backend: person.backend, placeholder });
     try {
       if (ctx.signal.aborted) throw new InterruptedError();
-      const id = await ensureIdentity({ ctx, person, home, budget, gpu, faces, onEvent: emit, retrainFailed: Boolean(options.retrainFailed) });
+      const id = await ensureIdentity({ settings, env: ctx.env, signal: ctx.signal, now: () => ctx.now(), person, home, budget, gpu, faces, onEvent: emit, retrainFailed: Boolean(options.retrainFailed) });
       outcome.identity = { name: id.identity.name, trained: id.trained, placeholder: id.placeholder };
       outcome.spentUsd += id.costUsd;
       for (const preset of person.presets) {

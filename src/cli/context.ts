@@ -4,6 +4,7 @@
  */
 import { InterruptedError } from "../errors.js";
 import { resolveGlobalSettings, type Env, type GlobalSettings } from "../settings/settings.js";
+import type { UseCaseIo } from "../use-case.js";
 import type { OutputStream, Reporter } from "./reporter.js";
 
 export interface CliDeps {
@@ -48,6 +49,15 @@ export class CommandContext {
 
   now(): Date {
     return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  /**
+   * What a use case gets from the command: the shared signal, the clock, the event sink, and a
+   * prompt only when someone can answer it (an interactive terminal, not CI).
+   */
+  io<E>(onEvent: (event: E) => void): UseCaseIo<E> {
+    const confirm = this.reporter.interactive ? this.deps.confirm : undefined;
+    return { signal: this.deps.signal, onEvent, now: () => this.now(), ...(confirm ? { confirm } : {}) };
   }
 
   /** Throws InterruptedError when Ctrl-C was pressed; call between steps of long work. */

@@ -121,7 +121,9 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const { samplePromptsFromPreset } = await import("../../training/sample-prompts.js");
         const samplePreset = await loadPreset(flags.samplePreset, { cwd: ctx.cwd, userDirs: settings.presetDirs });
         const samplePrompts = samplePromptsFromPreset(samplePreset, flags.class ?? "person");
-        const outcome = await trainIdentity(ctx, {
+        const { TrainView, renderTrainDryRun } = await import("../views/train.js");
+        const view = new TrainView(ctx.reporter);
+        const request = {
           selfiesDir: resolve(ctx.cwd, String(selfiesArg)),
           name: flags.name,
           backend,
@@ -134,7 +136,10 @@ export function registerTrain(program: Command, wrap: Wrap): void {
             ...(flags.destination !== undefined ? { destination: flags.destination } : {}),
             cancelOnInterrupt: Boolean(flags.cancelOnInterrupt),
           },
-          ...(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {}),
+          settings,
+          env: ctx.env,
+          // The signal came from the terminal's Ctrl-C when we are interactive: the child got it too.
+          childSharesTerminal: ctx.deps.stdinIsTTY && Boolean(ctx.deps.stderr.isTTY),
           options: {
             ...(flags.model !== undefined ? { recipe: flags.model } : {}),
             ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
@@ -149,8 +154,10 @@ export function registerTrain(program: Command, wrap: Wrap): void {
             ...(flags.quantize !== undefined ? { quantize: flags.quantize } : {}),
             ...(flags.gpu !== undefined ? { gpuIds: flags.gpu } : {}),
           },
-        });
-        if (!outcome.dryRun) {
+        };
+        const outcome = await trainIdentity(request, ctx.io(view.handle));
+        if (outcome.dryRun) renderTrainDryRun(ctx.reporter, request, outcome);
+        else {
           const id = outcome.identity;
           ctx.reporter.summary({
             name: flags.name,

@@ -5,6 +5,7 @@
  */
 import type { Reporter } from "../reporter.js";
 import { formatUsd } from "./format.js";
+import { trainEventJson } from "./train.js";
 import type { GenStepEvent } from "../../batch/gen-step.js";
 import type { IdentityEvent } from "../../batch/identity-step.js";
 
@@ -38,8 +39,8 @@ export class BatchView {
         const { type: inner, ...rest } = event.event;
         r.event(inner === "progress" ? "gen.progress" : inner.startsWith("image.") || inner.startsWith("batch.") ? `gen.${inner}` : `gen.${inner}`, { person: event.person, preset: event.preset, ...rest });
       } else if (event.type === "train.event") {
-        const { type: inner, ...rest } = event.event;
-        r.event(typeof inner === "string" && inner.startsWith("train.") ? inner : `train.${String(inner)}`, { person: event.person, ...rest });
+        const json = trainEventJson(event.event);
+        if (json) r.event(json.type, { person: event.person, ...json.data });
       } else {
         r.event(type, data);
       }
@@ -79,7 +80,7 @@ export class BatchView {
         return [event.person, `trained${event.placeholder ? " (PLACEHOLDER)" : ""}`, true];
       case "train.event": {
         const e = event.event;
-        if (e.type === "train.progress" && typeof e.step === "number" && typeof e.total === "number") return [event.person, `training ${e.step}/${e.total}`, false];
+        if (e.type === "trainer" && e.event.type === "progress") return [event.person, `training ${e.event.step}/${e.event.total}`, false];
         return undefined;
       }
       case "preset.superseded":

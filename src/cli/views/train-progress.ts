@@ -22,6 +22,25 @@ export function progressText(name: string, e: Extract<TrainEvent, { type: "progr
   return parts.join("  ");
 }
 
+/** The `--json` line of a trainer event (`train` and `batch` print the same ones); `log` has none. */
+export function trainerEventJson(name: string, event: TrainEvent): { type: string; data: Record<string, unknown> } | undefined {
+  switch (event.type) {
+    case "progress": {
+      const { type: _type, ...data } = event;
+      return { type: "train.progress", data: { name, ...data } };
+    }
+    case "checkpoint":
+    case "sample":
+      return { type: `train.${event.type}`, data: { name, step: event.step, path: event.path } };
+    case "phase":
+      return { type: "train.phase", data: { name, phase: event.phase, message: event.message } };
+    case "start":
+      return { type: "train.start", data: { name, command: event.command, ...(event.resumeFromStep !== undefined ? { resumeFromStep: event.resumeFromStep } : {}) } };
+    case "log":
+      return undefined;
+  }
+}
+
 export class TrainProgressView {
   private bar: ProgressHandle | undefined;
   private lastProgress: Extract<TrainEvent, { type: "progress" }> | undefined;
@@ -45,10 +64,10 @@ export class TrainProgressView {
 
   handle = (event: TrainEvent): void => {
     const r = this.reporter;
+    const json = trainerEventJson(this.name, event);
+    if (json) r.event(json.type, json.data);
     switch (event.type) {
       case "progress": {
-        const { type: _type, ...data } = event;
-        r.event("train.progress", { name: this.name, ...data });
         this.lastProgress = event;
         if (r.json) return;
         const text = progressText(this.name, event);
@@ -57,21 +76,17 @@ export class TrainProgressView {
         return;
       }
       case "checkpoint":
-        r.event("train.checkpoint", { name: this.name, step: event.step, path: event.path });
         if (event.step >= 0) this.say(`${r.style("dim", "checkpoint")} step ${event.step}: ${event.path}`);
         return;
       case "sample":
-        r.event("train.sample", { name: this.name, step: event.step, path: event.path });
         this.say(`${r.style("cyan", "sample")} step ${event.step}: ${event.path}`);
         return;
       case "phase":
-        r.event("train.phase", { name: this.name, phase: event.phase, message: event.message });
         // Latent caching repeats once per resolution with the same text.
         if (!r.json && event.message !== this.lastPhase) this.say(`${r.style("dim", "·")} ${event.message}`);
         this.lastPhase = event.message;
         return;
       case "start":
-        r.event("train.start", { name: this.name, command: event.command, ...(event.resumeFromStep !== undefined ? { resumeFromStep: event.resumeFromStep } : {}) });
         r.debug(`$ ${event.command.join(" ")}`);
         return;
       case "log":
