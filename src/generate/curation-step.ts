@@ -1,76 +1,36 @@
 /**
- * What `gen` does around and after its engine (issue 9): checks the selection flags
- * (`--keep-best`, `--min-similarity`, `--until`, `--max-count`, `--budget`, `--crops`), loads the
+ * What `gen` does around and after its engine (issue 9) for the selection flags (`--keep-best`,
+ * `--min-similarity`, `--until`, `--max-count`, `--budget`, `--crops`; checked in options.ts): loads the
  * reference before anything is paid for, builds the `--until`/`--budget` gate (until-gate.ts), and
  * once the batch is over hands it to afterBatch (src/curation/after-batch.ts): scores, keeps the
  * best, moves the rest to rejected/, cuts crops and writes index.html + contact-sheet.png.
  */
 import { rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { InterruptedError, UsageError, type HeadshotErrorOptions } from "../errors.js";
+import { InterruptedError, UsageError } from "../errors.js";
 import type { EngineResult } from "../generation/engine.js";
 import type { ManifestStore } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { IdentityReference, ImageScore } from "../scoring/similarity.js";
 import type { AfterBatchResult } from "../curation/after-batch.js";
-import type { GenCliOptions } from "../cli/commands/gen.js";
-import type { CommandContext } from "../cli/context.js";
+import type { UseCaseIo } from "../use-case.js";
+import type { CurationStop } from "./outcome.js";
+import { selecting, type GenerateOptions } from "./options.js";
 import { UntilGate } from "./until-gate.js";
-import type { Reporter } from "../cli/reporter.js";
 
-/** `--max-count` when `--until K` is given without it. */
-export const UNTIL_MAX_FACTOR = 3;
-const REJECTED_DIR = "rejected";
+export const REJECTED_DIR = "rejected";
 
-/** Asking for scoring or selection: these need a person to compare with. */
-function selecting(options: GenCliOptions): boolean {
-  return options.keepBest !== undefined || options.minSimilarity !== undefined || options.until !== undefined || Boolean(options.crops);
-}
+/** What curation tells the caller while it runs. */
+export type CurationEvent =
+  | { type: "gen.scored"; file: string; faces: number; relative: number | null; verdict: string; passed: boolean }
+  | { type: "curation.start" }
+  | { type: "curation.scoring"; done: number; total: number }
+  | { type: "curation.scored" };
 
-/** Usage errors for flag combinations, before anything else runs. */
-export function checkCurateFlags(options: GenCliOptions): void {
-  if (options.score === false && selecting(options)) {
-    throw new UsageError("--no-score cannot be combined with --keep-best, --min-similarity, --until or --crops: they pick images by their score", {
-      code: "E_GEN_FLAGS",
-      hint: "drop --no-score, or drop the selection flags",
-    });
-  }
-  if (selecting(options) && !options.identity && !options.ref) {
-    const flag = options.until !== undefined ? "--until" : options.keepBest !== undefined ? "--keep-best" : options.minSimilarity !== undefined ? "--min-similarity" : "--crops";
-    throw new UsageError(`${flag} scores each image against your selfies, so it needs --identity <name> or --ref <dir>`, {
-      code: "E_GEN_NO_REFERENCE",
-      hint: "add --identity <name> (headshot identities list) or --ref <dir with your selfies>",
-    });
-  }
-  if (options.maxCount !== undefined && options.until === undefined) {
-    throw new UsageError("--max-count caps --until; without --until use --count", { code: "E_GEN_FLAGS", hint: "add --until <k>, or use --count <n>" });
-  }
-  if (options.until !== undefined && options.count !== undefined) {
-    throw new UsageError("--until plans --max-count images and stops once enough pass; --count does not apply", {
-      code: "E_GEN_FLAGS",
-      hint: `drop --count and pass --max-count <n> (default ${UNTIL_MAX_FACTOR} x --until)`,
-    });
-  }
-  if (options.until !== undefined && options.maxCount !== undefined && options.maxCount < options.until) {
-    throw new UsageError(`--max-count ${options.maxCount} is below --until ${options.until}`, { code: "E_GEN_FLAGS", hint: "raise --max-count or lower --until" });
-  }
-}
-
-/** How many images to plan: `--max-count` (or 3 x K) with --until, else undefined (the usual rules). */
-export function untilPlanCount(options: GenCliOptions): number | undefined {
-  if (options.until === undefined) return undefined;
-  return options.maxCount ?? Math.min(1000, options.until * UNTIL_MAX_FACTOR);
-}
-
-/** The selection flags, for the resume command. */
-export function curateResumeArgs(options: GenCliOptions): string[] {
-  const args: string[] = [];
-  if (options.until !== undefined) args.push("--until", String(options.until), "--max-count", String(untilPlanCount(options)));
-  if (options.keepBest !== undefined) args.push("--keep-best", String(options.keepBest));
-  if (options.minSimilarity !== undefined) args.push("--min-similarity", String(options.minSimilarity));
-  if (options.budget !== undefined) args.push("--budget", String(options.budget));
-  if (options.crops) args.push("--crops");
-  return args;
+/** Where the command runs and where identities live: relative --ref folders resolve against cwd. */
+export interface CurationPlace {
+  cwd: string;
+  home: string;
 }
 
 export interface Curation {
@@ -82,16 +42,16 @@ export interface Curation {
  * Loads the reference up front when the flags need it, so a missing selfie summary is a usage
  * error before anything is paid for; builds the gate for --until / --budget.
  */
-export async function prepareCuration(ctx: CommandContext, options: GenCliOptions, plan: GenPlan, home: string): Promise<Curation> {
+export async function prepareCuration(options: GenerateOptions, plan: GenPlan, place: CurationPlace, io: UseCaseIo<CurationEvent>): Promise<Curation> {
+  const { home } = place;
   let reference: IdentityReference | undefined;
   if (selecting(options)) {
     const { loadReference } = await import("../scoring/reference.js");
-    reference = await loadReference({ home, ...(options.identity ? { identity: options.identity } : { selfies: resolve(ctx.cwd, options.ref!) }), signal: ctx.signal });
+    reference = await loadReference({ home, ...(options.identity ? { identity: options.identity } : { selfies: resolve(place.cwd, options.ref!) }), signal: io.signal });
   }
   if (options.until === undefined && options.budget === undefined) return { reference, gate: undefined };
   const { PRICE_TABLE } = await import("../pricing/prices.js");
   const { priceKey } = await import("../generation/run-plan.js");
-  const reporter = ctx.reporter;
   const gate = new UntilGate({
     target: options.until,
     maxCount: plan.images.length,
@@ -101,11 +61,7 @@ export async function prepareCuration(ctx: CommandContext, options: GenCliOption
     outDir: plan.outDir,
     home,
     minSimilarity: options.minSimilarity,
-    onScored: (file, score, passed) => {
-      const likeness = score.relative !== undefined ? `${Math.round(score.relative * 100)}%` : "-";
-      if (reporter.json) reporter.event("gen.scored", { file, faces: score.faces, relative: score.relative ?? null, verdict: score.verdict, passed });
-      else reporter.debug(`scored ${file}: ${likeness} ${score.verdict}${passed ? " (passes)" : ""}`);
-    },
+    onScored: (file, score, passed) => io.onEvent({ type: "gen.scored", file, faces: score.faces, relative: score.relative ?? null, verdict: score.verdict, passed }),
   });
   return { reference, gate };
 }
@@ -142,7 +98,7 @@ async function restoreSetAside(store: ManifestStore, outDir: string, scored: Map
  * completes it), or whatever --until / --budget chose to make; never after Ctrl-C or a batch
  * that could not start.
  */
-export function curationDue(result: EngineResult, curation: Curation, options: GenCliOptions): boolean {
+export function curationDue(result: EngineResult, curation: Curation, options: GenerateOptions): boolean {
   if (result.interrupted || (result.fatal && result.finished === 0)) return false;
   // Images --until / --budget chose not to make are not missing.
   const unmade = curation.gate?.stopped ? result.entries.filter((e) => e.status === "planned").length : 0;
@@ -157,9 +113,9 @@ export function curationDue(result: EngineResult, curation: Curation, options: G
 export function curationStop(
   result: EngineResult,
   curation: Curation,
-  options: GenCliOptions,
+  options: GenerateOptions,
   context: { outDir: string; resume: string; failureDetails: string[] },
-): "ok" | { message: string; options: HeadshotErrorOptions & { code: string } } | undefined {
+): CurationStop {
   const gate = curation.gate;
   if (!gate || result.interrupted) return undefined;
   if (options.until !== undefined) {
@@ -183,22 +139,24 @@ export function curationStop(
 
 export interface CurationOutcome {
   result: AfterBatchResult;
-  lines: string[];
+  /** Whether images were selected (kept / set aside), not just scored. */
+  select: boolean;
+  /** Said once the batch is curated (unscored identity, placeholders, unreadable images). */
+  warnings: string[];
   data: Record<string, unknown>;
+  /** Why an image was set aside, in words (src/curation/rejected.ts). */
+  rejectMessages: Record<string, string>;
 }
-
-const pct = (r: number | undefined): string => (r === undefined ? "-" : `${Math.round(r * 100)}%`);
 
 /** After the engine: score, select, move, crop, and write the gallery and contact sheet. */
 export async function finishCuration(
-  ctx: CommandContext,
   curation: Curation,
-  run: { plan: GenPlan; store: ManifestStore; placeholder: boolean; home: string; options: GenCliOptions; resume: string },
+  run: { plan: GenPlan; store: ManifestStore; placeholder: boolean; place: CurationPlace; options: GenerateOptions; resume: string },
+  io: UseCaseIo<CurationEvent>,
 ): Promise<CurationOutcome> {
-  const { plan, store, options } = run;
+  const { plan, store, options, place } = run;
   const { afterBatch } = await import("../curation/after-batch.js");
   const { REJECT_MESSAGES } = await import("../curation/rejected.js");
-  const reporter = ctx.reporter;
   const scored = curation.gate?.scores;
   // Placeholders have no face: scoring them would only set every one aside.
   let compare = options.score !== false && !run.placeholder && Boolean(options.identity || options.ref);
@@ -209,7 +167,7 @@ export async function finishCuration(
     // still gets its gallery, unscored.
     try {
       const { loadReference } = await import("../scoring/reference.js");
-      await loadReference({ home: run.home, ...(options.identity ? { identity: options.identity } : { selfies: resolve(ctx.cwd, options.ref!) }), signal: ctx.signal });
+      await loadReference({ home: place.home, ...(options.identity ? { identity: options.identity } : { selfies: resolve(place.cwd, options.ref!) }), signal: io.signal });
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       warnings.push(`not scored: ${error.message}${error.hint ? ` (${error.hint})` : ""}`);
@@ -219,60 +177,37 @@ export async function finishCuration(
   const select = compare && (options.keepBest !== undefined || options.minSimilarity !== undefined || options.until !== undefined);
   if (select) await restoreSetAside(store, plan.outDir, scored);
   const entries = plan.images.map((image) => store.entry(image.key)).filter((e) => e !== undefined);
-  const progress = reporter.json || !compare ? undefined : reporter.progress("Scoring likeness");
+  if (compare) io.onEvent({ type: "curation.start" });
   let result: AfterBatchResult;
   try {
     result = await afterBatch(entries, store, {
       outDir: plan.outDir,
-      home: run.home,
+      home: place.home,
       ...(compare && options.identity ? { identity: options.identity } : {}),
-      ...(compare && options.ref ? { selfies: resolve(ctx.cwd, options.ref) } : {}),
+      ...(compare && options.ref ? { selfies: resolve(place.cwd, options.ref) } : {}),
       ...(options.keepBest !== undefined ? { keep: options.keepBest } : {}),
       // --until keeps what passes: the minimum applies even when not given.
       ...(options.minSimilarity !== undefined || options.until !== undefined ? { minSimilarity: options.minSimilarity ?? 0.8 } : {}),
       crops: Boolean(options.crops),
       title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}`,
       ...(scored ? { scored } : {}),
-      signal: ctx.signal,
-      ...(progress ? { onProgress: (done: number, total: number) => progress.update(`Scoring likeness: ${done}/${total}`) } : {}),
+      signal: io.signal,
+      ...(compare ? { onProgress: (done: number, total: number) => io.onEvent({ type: "curation.scoring", done, total }) } : {}),
     });
   } catch (error) {
-    if (error instanceof InterruptedError || ctx.signal.aborted) {
+    if (error instanceof InterruptedError || io.signal.aborted) {
       throw new InterruptedError("Interrupted while scoring: every image is made and saved.", { hint: `re-run to score and select: ${run.resume}` });
     }
     throw error;
   } finally {
-    progress?.stop();
+    if (compare) io.onEvent({ type: "curation.scored" });
   }
   await store.commit();
   warnings.push(...result.warnings);
-  for (const w of warnings) reporter.warn(w);
-  return { result, lines: describeCuration(result, plan.outDir, reporter, select, REJECT_MESSAGES), data: curationData(result, curation.gate, options) };
+  return { result, select, warnings, data: curationData(result, curation.gate, options), rejectMessages: REJECT_MESSAGES };
 }
 
-function describeCuration(result: AfterBatchResult, outDir: string, reporter: Reporter, select: boolean, messages: Record<string, string>): string[] {
-  const s = reporter.style.bind(reporter);
-  const lines: string[] = [];
-  if (result.scored) {
-    const kept = result.images.filter((i) => i.kept).sort((a, b) => b.score.rank - a.score.rank);
-    lines.push(s("bold", select ? `Kept ${kept.length} of ${result.images.length}, best first:` : `Likeness, best first (${kept.length} of ${result.images.length} look like you):`));
-    for (const image of kept) {
-      lines.push(`  ${image.file}  ${pct(image.score.relative)} ${image.score.verdict}${image.crops.length ? s("dim", `  + ${image.crops.length} crops`) : ""}`);
-    }
-    const aside = result.images.filter((i) => !i.kept);
-    if (aside.length) {
-      lines.push(select ? `  ${aside.length} set aside in ${join(outDir, REJECTED_DIR)}/ (scores in their sidecars):` : `  ${aside.length} below the bar (dimmed in the gallery):`);
-      for (const image of aside) {
-        const why = image.reason ? `: ${messages[image.reason] ?? image.reason}` : "";
-        lines.push(s("dim", `    ${image.file}  ${pct(image.score.relative)} ${image.score.verdict}${why}`));
-      }
-    }
-  }
-  lines.push(`Gallery: ${result.galleryPath}  (contact sheet: ${result.contactSheetPath})`);
-  return lines;
-}
-
-function curationData(result: AfterBatchResult, gate: UntilGate | undefined, options: GenCliOptions): Record<string, unknown> {
+function curationData(result: AfterBatchResult, gate: UntilGate | undefined, options: GenerateOptions): Record<string, unknown> {
   return {
     scored: result.scored,
     kept: result.kept,

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Wrap } from "../main.js";
 import { collect, oneOf, wholeNumber } from "../parsers.js";
+import type { GenerateOptions } from "../../generate/options.js";
 
 const EXAMPLES = `
 Examples:
@@ -40,35 +41,8 @@ or --budget stopped the batch (listed, with the command
 to resume; GPU out of memory names the flag that helps), 130 interrupted.
 `;
 
-export interface GenCliOptions {
-  preset: string;
-  identity?: string;
-  count?: number;
-  seed?: number;
-  out?: string;
-  set?: string[];
-  format?: "png" | "jpg" | "webp";
-  backend: "replicate" | "local" | "test";
-  model?: string;
-  ref?: string;
-  loraUrl?: string;
-  concurrency?: number;
-  dryRun?: boolean;
-  /** --backend local only. */
-  aiToolkit?: string;
-  gpu?: string;
-  offload?: "none" | "model" | "sequential";
-  quantize?: "none" | "8bit" | "4bit";
-  /** Selection (issue 9): see src/generate/curation-step.ts. */
-  keepBest?: number;
-  minSimilarity?: number;
-  until?: number;
-  maxCount?: number;
-  budget?: number;
-  crops?: boolean;
-  /** false with --no-score: no likeness scoring (and no face models) after the batch. */
-  score?: boolean;
-}
+/** The options `gen` parses are the generate use case's input (src/generate/options.ts). */
+export type { GenerateOptions as GenCliOptions } from "../../generate/options.js";
 
 /** A decimal within [min, max] (for --min-similarity and --budget). */
 function decimal(flag: string, min: number, max: number): (raw: string) => number {
@@ -121,9 +95,21 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .addHelpText("after", EXAMPLES)
     .action(
       wrap(async (ctx, rawOptions) => {
-        const options = rawOptions as GenCliOptions;
-        const { runGenCommand } = await import("../../generate/generate.js");
-        await runGenCommand(ctx, options);
+        const options = rawOptions as GenerateOptions;
+        const { checkGenerateOptions } = await import("../../generate/options.js");
+        checkGenerateOptions(options);
+        const settings = await ctx.settings(options.aiToolkit !== undefined ? { aiToolkit: options.aiToolkit } : {});
+        const { generate } = await import("../../generate/generate.js");
+        const { GenView, showGenerateResult } = await import("../views/gen.js");
+        const view = new GenView(ctx.reporter, options.backend);
+        let outcome;
+        try {
+          outcome = await generate({ options, cwd: ctx.cwd, settings, env: ctx.env }, ctx.io(view.onEvent));
+        } finally {
+          view.stop();
+        }
+        showGenerateResult(ctx.reporter, outcome);
+        if (!outcome.dryRun && outcome.error) throw outcome.error;
       }),
     );
 }
