@@ -15,7 +15,7 @@ import type { Env, GlobalSettings } from "../settings/settings.js";
 import type { UseCaseIo } from "../use-case.js";
 import { closest } from "../util/did-you-mean.js";
 import { curationDue, curationStop, finishCuration, prepareCuration, type CurationEvent, type CurationOutcome } from "./curation-step.js";
-import { normaliseLoraUrl, recordedLoraUrl, trainedVersionOf, loraNotHostedError, type IdentityLike } from "./lora-source.js";
+import { loraSourceFor, normaliseLoraUrl, type IdentityLike } from "../generation/lora-source.js";
 import { checkGenerateOptions, DEFAULT_CONCURRENCY, resumeCommand, untilPlanCount, type GenerateOptions } from "./options.js";
 import { endingError, reportRun, type RunContext, type RunReport } from "./outcome.js";
 
@@ -113,19 +113,7 @@ async function resolveSource(cwd: string, home: string, options: GenerateOptions
     }
     return { identity: undefined, genIdentity: undefined, loraUrl: loraFlag, trainedVersion: undefined };
   }
-  const trainedOn = identity.backend === "replicate" ? "replicate" : "local";
-  const trainedVersion = trainedVersionOf(identity);
-  let loraUrl = loraFlag ?? recordedLoraUrl(identity);
-  if (options.backend === "replicate" && !loraUrl) {
-    if (trainedOn === "replicate" && trainedVersion && options.model === "flux-dev-lora") {
-      // The destination model as lora_weights of the official endpoint (replicate.md 4.3), pinned.
-      const [owner, rest] = trainedVersion.split("/");
-      const [modelName, hex] = (rest ?? "").split(":");
-      loraUrl = `${owner}/${modelName}/${hex}`;
-    } else if (trainedOn === "local" && !options.dryRun) {
-      throw loraNotHostedError(identity);
-    }
-  }
+  const { trainedOn, trainedVersion, loraUrl } = loraSourceFor(identity, { backend: options.backend, model: options.model, loraFlag, dryRun: options.dryRun });
   return {
     identity,
     genIdentity: { name: identity.name, trigger: identity.trigger, classWord: identity.classWord, trainedOn },

@@ -11,7 +11,7 @@ import { VERSION } from "../version.js";
 import { openBatch, type OpenedBatch } from "./batch-manifest.js";
 import { runEngine, type CreateGate, type EngineEvent, type EngineResult } from "./engine.js";
 import type { Generator } from "./generator.js";
-import { TRAINED_VERSION_PATTERN, type IdentityLike } from "../generate/lora-source.js";
+import { TRAINED_VERSION_PATTERN, type IdentityLike } from "./lora-source.js";
 import type { ManifestReference } from "./manifest.js";
 import { MAX_REFERENCE_IMAGES, REPLICATE_MODEL_REFS, type GenModel } from "./model-inputs.js";
 import type { GenPlan, PlannedImage } from "./plan.js";

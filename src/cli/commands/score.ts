@@ -11,7 +11,7 @@ import type { CommandContext } from "../context.js";
 import type { Reporter } from "../reporter.js";
 import { positiveNumber } from "../parsers.js";
 import type { ImageScore } from "../../scoring/similarity.js";
-import type { ScoreFolderResult } from "../../scoring/score-folder.js";
+import type { ScoreFolderResult } from "../../curation/score-folder.js";
 
 const M = Math.round(IDENTITY_THRESHOLDS.match * 100);
 const D = Math.round(IDENTITY_THRESHOLDS.doubtful * 100);
@@ -66,7 +66,7 @@ function jsonScore(score: ImageScore): Record<string, unknown> {
 }
 
 async function action(ctx: CommandContext, dirArg: string, flags: ScoreFlags): Promise<void> {
-  const { scoreFolder } = await import("../../scoring/score-folder.js");
+  const { scoreFolder } = await import("../../curation/score-folder.js");
   const { checkReferenceFlags } = await import("../../scoring/reference.js");
   // A missing reference is a usage error: say so before a spinner promises scoring.
   checkReferenceFlags(flags);

@@ -6,15 +6,10 @@
 import type { Reporter } from "../reporter.js";
 import { formatUsd } from "./format.js";
 import { trainEventJson } from "./train.js";
-import type { GenStepEvent } from "../../batch/gen-step.js";
-import type { IdentityEvent } from "../../batch/identity-step.js";
+import type { BatchEvent } from "../../batch/events.js";
+import type { BatchResult } from "../../batch/run-batch.js";
 
-export type BatchEvent =
-  | IdentityEvent
-  | GenStepEvent
-  | { type: "batch.start"; file: string; out: string; people: number; budget: number | null; spentUsd: number; concurrency: number; placeholder: boolean }
-  | { type: "person.start"; person: string; backend: string; placeholder: boolean }
-  | { type: "person.done"; person: string; status: string; images: number; expected: number; spentUsd: number; placeholder: boolean; stopped?: string; error?: Record<string, unknown> | undefined };
+export type { BatchEvent } from "../../batch/events.js";
 
 const PLAIN_INTERVAL_MS = 5_000;
 
@@ -25,13 +20,14 @@ export class BatchView {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(
-    private readonly reporter: Reporter,
-    private readonly order: string[],
-  ) {}
+  /** People in the order they started (the file's order: each starts before any awaits). */
+  private readonly order: string[] = [];
 
-  emit(event: BatchEvent): void {
+  constructor(private readonly reporter: Reporter) {}
+
+  emit = (event: BatchEvent): void => {
     if (this.closed) return;
+    if (event.type === "person.start") this.order.push(event.person);
     const r = this.reporter;
     if (r.json) {
       const { type, ...data } = event;
@@ -58,7 +54,7 @@ export class BatchView {
         r.info(`${person}: ${text}`);
       }
     }
-  }
+  };
 
   /** Person, status text, and whether it must be printed at once (a phase change). */
   private describe(event: BatchEvent): [string, string, boolean] | undefined {
@@ -139,4 +135,22 @@ export class BatchView {
       if (this.reporter.interactive && !this.reporter.json) this.draw();
     }
   }
+}
+
+/** The closing lines for people: who is done, images, spend, galleries, failures and how to go on. */
+export function showBatchResult(r: Reporter, result: BatchResult): void {
+  const { outcomes, placeholderRun } = result;
+  if (!r.json) {
+    const notDone = outcomes.filter((o) => o.status !== "done");
+    const spend = placeholderRun ? "PLACEHOLDERS, free" : `$${result.spentUsd.toFixed(2)} spent${result.budgetUsd !== undefined ? ` of $${result.budgetUsd.toFixed(2)}` : ""}`;
+    const lines = [r.style("bold", `${outcomes.length - notDone.length} of ${outcomes.length} people done · ${outcomes.reduce((n, o) => n + o.images, 0)} images · ${spend}`)];
+    for (const o of outcomes) {
+      lines.push(`  ${o.name}: ${o.status}${o.stopped ? ` (${o.stopped})` : ""}${o.placeholder ? " · PLACEHOLDER" : ""} · ${o.images}/${o.expected} images${o.presets.map((p) => (p.gallery ? ` · ${p.gallery}` : "")).join("")}`);
+      for (const f of o.failures) lines.push(`    ${r.style("red", f.code)} ${f.message}${f.hint ? `\n    how to fix: ${f.hint}` : ""}`);
+      if (o.resume) lines.push(`    ${o.resume}`);
+    }
+    if (placeholderRun) lines.push(r.style("yellow", "TEST MODE: every image is a labelled PLACEHOLDER, not a photo. Drop --backend test to make real ones."));
+    r.result(lines.join("\n"));
+  }
+  if (!result.error) r.summary(result.summary);
 }

@@ -7,7 +7,7 @@
 import { UsageError } from "../../errors.js";
 import type { Env, Resolved } from "../../settings/settings.js";
 import type { GpuInfo } from "../../training/types.js";
-import type { IdentityLike } from "../../generate/lora-source.js";
+import type { IdentityLike } from "../lora-source.js";
 import { LocalBackend } from "./local-backend.js";
 import type { LocalGeneratorEvent } from "./local-generator.js";
 import type { OffloadMode, QuantizeMode } from "./protocol.js";

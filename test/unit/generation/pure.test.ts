@@ -1,7 +1,7 @@
 /** Pure parts of gen: reference picking, LoRA source rules, XMP, run summary wording. */
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../../src/errors.js";
-import { normaliseLoraUrl, trainedVersionOf } from "../../../src/generate/lora-source.js";
+import { normaliseLoraUrl, trainedVersionOf } from "../../../src/generation/lora-source.js";
 import { hammingHex, pickReferences, type ReferenceCandidate } from "../../../src/generation/references.js";
 import { buildXmp, escapeXml, readXmpFields } from "../../../src/generation/xmp.js";
 import { progressLine } from "../../../src/cli/views/gen-summary.js";

@@ -7,11 +7,11 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
-import { IDENTITY_THRESHOLDS } from "./calibration.js";
-import { chooseCheckpoint, parseSampleName, type CheckpointChoice } from "./checkpoints.js";
-import { loadReference } from "./reference.js";
-import { scoreImages } from "./score-images.js";
-import type { IdentityReference, ImageScore } from "./similarity.js";
+import { IDENTITY_THRESHOLDS } from "../scoring/calibration.js";
+import { chooseCheckpoint, parseSampleName, type CheckpointChoice } from "../scoring/checkpoints.js";
+import { loadReference } from "../scoring/reference.js";
+import { scoreImages } from "../scoring/score-images.js";
+import type { IdentityReference, ImageScore } from "../scoring/similarity.js";
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|avif|tiff?|gif|heic|heif)$/i;
 const REJECTED_DIR = "rejected";
@@ -99,7 +99,7 @@ export async function scoreFolder(request: ScoreFolderRequest): Promise<ScoreFol
   });
   const result: ScoreFolderResult = { dir: target, reference, scores: [], flagged: [], setAside };
   if (request.gallery) {
-    const { curate } = await import("../curation/curate.js");
+    const { curate } = await import("./curate.js");
     const curated = await curate(
       files.map((file) => (file.startsWith(`${REJECTED_DIR}/`) ? { file, rejected: { reason: "set aside by an earlier run" } } : { file })),
       {
