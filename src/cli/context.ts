@@ -26,6 +26,10 @@ export interface GlobalOptions {
   verbose: boolean;
 }
 
+/** A command's action, and the wrapper main() puts around each (context, errors, exit code). */
+export type Action = (ctx: CommandContext, ...args: unknown[]) => Promise<void>;
+export type Wrap = (action: Action) => (...args: unknown[]) => Promise<void>;
+
 export class CommandContext {
   private settingsPromise: Promise<GlobalSettings> | undefined;
 

@@ -1,6 +1,6 @@
 /** `headshot batch <file.yaml>`: CI batch jobs (people x presets), idempotent, never prompts. */
 import { Option, type Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 import { collect, wholeNumber } from "../parsers.js";
 
 const EXAMPLES = `

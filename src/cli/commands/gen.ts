@@ -1,6 +1,6 @@
 /** `headshot gen`: plan a batch of headshots from a preset (and, with a backend, generate it). */
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 import { collect, oneOf, wholeNumber } from "../parsers.js";
 import type { GenerateOptions } from "../../generate/options.js";
 

@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 import { IDENTITY_THRESHOLDS } from "../../scoring/calibration.js";
 import type { CommandContext } from "../context.js";
 import type { Reporter } from "../reporter.js";

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 
 const EXAMPLES = `
 Examples:

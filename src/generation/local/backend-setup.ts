@@ -6,7 +6,7 @@
  */
 import { UsageError } from "../../errors.js";
 import type { Env, Resolved } from "../../settings/settings.js";
-import type { GpuInfo } from "../../training/types.js";
+import type { GpuInfo } from "../../gpu/gpu-info.js";
 import type { IdentityLike } from "../lora-source.js";
 import { LocalBackend } from "./local-backend.js";
 import type { LocalGeneratorEvent } from "./local-generator.js";
