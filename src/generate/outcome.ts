@@ -3,7 +3,7 @@
  * did not land, and the error it exits with (interrupted, refused, --until short, --budget
  * stopped, some images missing). Pure: the CLI words it (src/cli/views/gen-summary.ts).
  */
-import { InterruptedError, JobFailedError, type HeadshotError, type HeadshotErrorOptions } from "../errors.js";
+import { InterruptedError, JobFailedError, type ErrorCode, type HeadshotError, type HeadshotErrorOptions } from "../errors.js";
 import type { EngineResult } from "../generation/engine.js";
 import { oomHint } from "../generation/local/local-errors.js";
 import type { MemoryMode } from "../generation/local/memory-mode.js";
@@ -15,7 +15,7 @@ export class BatchIncompleteError extends JobFailedError {
   constructor(
     message: string,
     readonly batch: Record<string, unknown>,
-    options: HeadshotErrorOptions & { code?: string } = {},
+    options: HeadshotErrorOptions & { code?: ErrorCode } = {},
   ) {
     super(message, { code: "E_GEN_INCOMPLETE", ...options });
   }
@@ -91,7 +91,7 @@ export function reportRun(result: EngineResult, context: RunContext): RunReport 
 }
 
 /** What --until / --budget decided (curation-step.ts curationStop): "ok", an exit-5 failure, or nothing. */
-export type CurationStop = "ok" | { message: string; options: HeadshotErrorOptions & { code: string } } | undefined;
+export type CurationStop = "ok" | { message: string; options: HeadshotErrorOptions & { code: ErrorCode } } | undefined;
 
 export interface Ending {
   result: EngineResult;
