@@ -1,7 +1,7 @@
 /** `headshot gen`: plan a batch of headshots from a preset (and, with a backend, generate it). */
 import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Wrap } from "../context.js";
-import { collect, oneOf, wholeNumber } from "../parsers.js";
+import { collect, decimal, oneOf, wholeNumber } from "../parsers.js";
 import type { GenerateOptions } from "../../generate/options.js";
 
 const EXAMPLES = `
@@ -43,17 +43,6 @@ to resume; GPU out of memory names the flag that helps), 130 interrupted.
 
 /** The options `gen` parses are the generate use case's input (src/generate/options.ts). */
 export type { GenerateOptions as GenCliOptions } from "../../generate/options.js";
-
-/** A decimal within [min, max] (for --min-similarity and --budget). */
-function decimal(flag: string, min: number, max: number): (raw: string) => number {
-  return (raw) => {
-    const value = Number(raw.trim());
-    if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max} (got "${raw}").`);
-    }
-    return value;
-  };
-}
 
 /** CUDA_VISIBLE_DEVICES values: GPU indexes or nvidia-smi UUIDs, comma-separated. */
 function gpuIds(raw: string): string {

@@ -1,4 +1,4 @@
-/** Small human formats shared by the plan view and the run summary. */
+/** Small human formats shared by the views (plan, run summary, score table, curation lines). */
 
 export function formatDuration(seconds: number): string {
   if (seconds < 90) return `${Math.max(1, Math.round(seconds))}s`;
@@ -8,4 +8,9 @@ export function formatDuration(seconds: number): string {
 
 export function formatUsd(usd: number): string {
   return usd === 0 ? "$0" : usd < 0.01 ? `$${usd.toFixed(3)}` : `$${usd.toFixed(2)}`;
+}
+
+/** A relative likeness as a whole percentage; "-" when there is none (no face, not scored). */
+export function formatPct(value: number | undefined | null): string {
+  return value === undefined || value === null ? "-" : `${Math.round(value * 100)}%`;
 }

@@ -12,8 +12,7 @@ import type { LocalRunEvent } from "../../generation/local/backend-setup.js";
 import { jsonWorthy, renderLocalEvent } from "./local-gen.js";
 import { progressLine, summaryLines } from "./gen-summary.js";
 import { renderPlan } from "./plan.js";
-
-const pct = (r: number | undefined | null): string => (r === undefined || r === null ? "-" : `${Math.round(r * 100)}%`);
+import { formatPct } from "./format.js";
 
 export class GenView {
   private progress: ProgressHandle | undefined;
@@ -82,7 +81,7 @@ export class GenView {
       case "gen.scored": {
         const { type, ...data } = event;
         if (r.json) r.event(type, data);
-        else r.debug(`scored ${event.file}: ${pct(event.relative)} ${event.verdict}${event.passed ? " (passes)" : ""}`);
+        else r.debug(`scored ${event.file}: ${formatPct(event.relative)} ${event.verdict}${event.passed ? " (passes)" : ""}`);
         return;
       }
       case "curation.start":
@@ -136,14 +135,14 @@ function curationLines(curated: CurationOutcome, outDir: string, reporter: Repor
     const kept = result.images.filter((i) => i.kept).sort((a, b) => b.score.rank - a.score.rank);
     lines.push(s("bold", select ? `Kept ${kept.length} of ${result.images.length}, best first:` : `Likeness, best first (${kept.length} of ${result.images.length} look like you):`));
     for (const image of kept) {
-      lines.push(`  ${image.file}  ${pct(image.score.relative)} ${image.score.verdict}${image.crops.length ? s("dim", `  + ${image.crops.length} crops`) : ""}`);
+      lines.push(`  ${image.file}  ${formatPct(image.score.relative)} ${image.score.verdict}${image.crops.length ? s("dim", `  + ${image.crops.length} crops`) : ""}`);
     }
     const aside = result.images.filter((i) => !i.kept);
     if (aside.length) {
       lines.push(select ? `  ${aside.length} set aside in ${join(outDir, REJECTED_DIR)}/ (scores in their sidecars):` : `  ${aside.length} below the bar (dimmed in the gallery):`);
       for (const image of aside) {
         const why = image.reason ? `: ${curated.rejectMessages[image.reason] ?? image.reason}` : "";
-        lines.push(s("dim", `    ${image.file}  ${pct(image.score.relative)} ${image.score.verdict}${why}`));
+        lines.push(s("dim", `    ${image.file}  ${formatPct(image.score.relative)} ${image.score.verdict}${why}`));
       }
     }
   }
