@@ -148,8 +148,10 @@ export async function ensureIdentity(input: IdentityStepInput): Promise<Identity
     // model pool: the face lane is held from the start until the first event after the check.
     let releaseFaces: (() => void) | undefined;
     let checked = false;
+    // Released where it always was: once the training set is prepared (or, resuming, once the
+    // trainer speaks), after the check and the face-model shutdown of a Replicate training.
     const onTrainEvent = (event: TrainUseCaseEvent) => {
-      if (checked) releaseFaces?.();
+      if (checked && (event.type === "dataset.prepared" || event.type === "trainer" || event.type === "train.ended")) releaseFaces?.();
       if (event.type === "selfies.checked") checked = true;
       onEvent({ type: "train.event", person: person.name, event });
     };
