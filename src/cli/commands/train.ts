@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import type { Wrap } from "../context.js";
+import type { TrainRequest } from "../../training/train.js";
 
 const EXAMPLES = `
 Examples:
@@ -69,6 +70,24 @@ function sizes(value: string): number[] {
   const parts = value.split(",").map((p) => p.trim());
   if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError("expected sizes such as 512,768,1024");
   return parts.map(Number);
+}
+
+/** The flags that shape the training plan (everything else is how to run it). */
+function planOptions(flags: TrainFlags, samplePrompts: string[]): TrainRequest["options"] {
+  return {
+    ...(flags.model !== undefined ? { recipe: flags.model } : {}),
+    ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+    ...(flags.rank !== undefined ? { rank: flags.rank } : {}),
+    ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+    ...(flags.trigger !== undefined ? { trigger: flags.trigger } : {}),
+    ...(flags.class !== undefined ? { classWord: flags.class } : {}),
+    ...(flags.sampleEvery !== undefined ? { sampleEvery: flags.sampleEvery } : {}),
+    samplePrompts,
+    ...(flags.resolution !== undefined ? { resolutions: flags.resolution } : {}),
+    ...(flags.lowVram !== undefined ? { lowVram: flags.lowVram } : {}),
+    ...(flags.quantize !== undefined ? { quantize: flags.quantize } : {}),
+    ...(flags.gpu !== undefined ? { gpuIds: flags.gpu } : {}),
+  };
 }
 
 export function registerTrain(program: Command, wrap: Wrap): void {
@@ -140,20 +159,7 @@ export function registerTrain(program: Command, wrap: Wrap): void {
           env: ctx.env,
           // The signal came from the terminal's Ctrl-C when we are interactive: the child got it too.
           childSharesTerminal: ctx.deps.stdinIsTTY && Boolean(ctx.deps.stderr.isTTY),
-          options: {
-            ...(flags.model !== undefined ? { recipe: flags.model } : {}),
-            ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
-            ...(flags.rank !== undefined ? { rank: flags.rank } : {}),
-            ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
-            ...(flags.trigger !== undefined ? { trigger: flags.trigger } : {}),
-            ...(flags.class !== undefined ? { classWord: flags.class } : {}),
-            ...(flags.sampleEvery !== undefined ? { sampleEvery: flags.sampleEvery } : {}),
-            samplePrompts,
-            ...(flags.resolution !== undefined ? { resolutions: flags.resolution } : {}),
-            ...(flags.lowVram !== undefined ? { lowVram: flags.lowVram } : {}),
-            ...(flags.quantize !== undefined ? { quantize: flags.quantize } : {}),
-            ...(flags.gpu !== undefined ? { gpuIds: flags.gpu } : {}),
-          },
+          options: planOptions(flags, samplePrompts),
         };
         const outcome = await trainIdentity(request, ctx.io(view.handle));
         if (outcome.dryRun) renderTrainDryRun(ctx.reporter, request, outcome);
