@@ -1,14 +1,14 @@
 /** The `polish` use case behind the thin command file: identity, reference, backend, then dry run or run. */
 import { resolve } from "node:path";
-import { JobFailedError } from "../errors.js";
+import { JobFailedError, UsageError } from "../errors.js";
 import type { PolishEntry } from "../polish/manifest.js";
 import type { PolishPresetSettings } from "../presets/schema.js";
 import type { PolishEvent } from "../polish/run-polish.js";
 import type { CommandContext } from "./context.js";
-import type { PolishCliOptions } from "./commands/polish.js";
+import type { PolishCliOptions } from "../polish/options.js";
 import type { Reporter } from "./reporter.js";
 import type { LocalRunEvent } from "../generation/local/backend-setup.js";
-import { jsonWorthy, renderLocalEvent } from "../generation/local/cli-view.js";
+import { jsonWorthy, renderLocalEvent } from "./views/local-gen.js";
 
 const pct = (v: number | undefined): string => (v === undefined ? "-" : `${Math.round(v * 100)}%`);
 
@@ -50,6 +50,27 @@ function onEvent(reporter: Reporter, progress: { update: (text: string, data?: R
   };
 }
 
+/**
+ * Whether gen polishes after its batch: --polish / --no-polish, else the preset's `polish.enabled`.
+ * Checked before anything is paid: polish repaints with the identity's LoRA, so it needs one.
+ */
+export async function polishWanted(
+  ctx: CommandContext,
+  options: { preset: string; polish?: boolean | undefined; identity?: string | undefined },
+  presetDirs: string[],
+): Promise<{ identity: string; settings: PolishPresetSettings } | undefined> {
+  const { loadPreset } = await import("../presets/load.js");
+  const settings = (await loadPreset(options.preset, { cwd: ctx.cwd, userDirs: presetDirs })).data.polish ?? {};
+  if (!(options.polish ?? settings.enabled ?? false)) return undefined;
+  if (!options.identity) {
+    throw new UsageError("--polish repaints faces with a trained identity's LoRA; reference mode (--ref) has none", {
+      code: "E_POLISH_IDENTITY",
+      hint: "pass --identity <name>, or --no-polish (the preset enables polish)",
+    });
+  }
+  return { identity: options.identity, settings };
+}
+
 export async function runPolishCommand(ctx: CommandContext, folder: string, options: PolishCliOptions): Promise<void> {
   await polishFolder(ctx, folder, options, "command");
 }
@@ -81,7 +102,7 @@ async function polishFolder(ctx: CommandContext, folder: string, options: Polish
   const settings = await ctx.settings();
   const home = settings.home.value;
   const dir = resolve(ctx.cwd, folder);
-  const { lookupIdentity } = await import("./gen-command.js");
+  const { lookupIdentity } = await import("../generate/generate.js");
   const identity = await lookupIdentity(home, options.identity);
   const { DEFAULT_POLISH, facePrompt, estimatePolish } = await import("../polish/plan.js");
   const polishSettings = { ...DEFAULT_POLISH, strength: options.strength, upscale: options.upscale, likenessMargin: options.margin, seed: options.seed };
@@ -123,7 +144,7 @@ async function polishFolder(ctx: CommandContext, folder: string, options: Polish
     await backend.close();
     return undefined;
   }
-  const { loadReference } = await import("../identity/scoring-reference.js");
+  const { loadReference } = await import("../scoring/reference.js");
   const reference = await loadReference({ home, identity: options.identity, signal: ctx.signal });
   const progress = reporter.progress(`Polishing ${files.length} images in ${folder}…`);
   try {

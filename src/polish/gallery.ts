@@ -3,7 +3,7 @@
  * likeness and quality of both, the decision and its reason. Self-contained like the gen gallery
  * (src/outputs/gallery-html.ts): inline CSS, relative links, no script, opens from disk.
  */
-import { escapeHtml, relativeUrl } from "../outputs/gallery-html.js";
+import { escapeHtml, relativeUrl } from "../curation/gallery-html.js";
 import type { PolishEntry, PolishManifest } from "./manifest.js";
 
 const pct = (v: number | undefined): string => (v === undefined ? "-" : `${Math.round(v * 100)}%`);

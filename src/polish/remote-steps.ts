@@ -6,15 +6,16 @@
  * would ever send it again.
  */
 import { relative } from "node:path";
+import { isErrorCode } from "../error-codes.js";
 import { InterruptedError, RemoteApiError, isHeadshotError } from "../errors.js";
 import { GenerationFailure } from "../generation/generator.js";
 import type { FacePassBackend } from "./backends/types.js";
 import { WORKING_SIDE } from "./geometry.js";
 import type { FaceEntry, ManifestWriter, PolishEntry, RemoteStep } from "./manifest.js";
 import type { Upscaler } from "./upscale.js";
-import type { PolishRequest } from "./run-polish.js";
+import type { PolishRequest } from "./request.js";
 
-const POLISHED = "polished";
+const POLISHED = "polished"; // run-polish.ts POLISHED_DIR (not imported: run-polish imports this file)
 
 function faceKey(entry: PolishEntry, face: FaceEntry): string {
   return `${entry.file}#${face.index}`;
@@ -26,7 +27,7 @@ function rethrowFatal(error: unknown, signal: AbortSignal): GenerationFailure {
   if (!(error instanceof GenerationFailure)) throw error;
   if (error.kind === "fatal") {
     const cause = error.cause;
-    throw isHeadshotError(cause) ? cause : new RemoteApiError(error.message, { code: error.code, cause: error });
+    throw isHeadshotError(cause) ? cause : new RemoteApiError(error.message, { code: isErrorCode(error.code) ? error.code : "E_REMOTE", cause: error });
   }
   return error;
 }

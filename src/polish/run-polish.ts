@@ -13,47 +13,24 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { InterruptedError, UsageError } from "../errors.js";
-import type { IdentityReference, ImageScore } from "../identity/scoring.js";
-import { scoreImage } from "../identity/scoring-run.js";
+import type { ImageScore } from "../scoring/similarity.js";
+import { scoreImage } from "../scoring/score-images.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { writeFinalImage } from "../generation/writer.js";
-import type { FacePassBackend } from "./backends/types.js";
 import { blendFaces, decodeRgb, encodePng, findFaces, writeWorkingFiles } from "./image-io.js";
 import { ManifestWriter, POLISH_MANIFEST, readPolishManifest, type FaceEntry, type PolishEntry, type PolishManifest, type ScoreBrief } from "./manifest.js";
-import { faceSeed, keepPolished, type PolishSettings } from "./plan.js";
+import { faceSeed, keepPolished } from "./plan.js";
 import { renderPolishGallery } from "./gallery.js";
 import { runFaceStep, runUpscaleStep, recoverLostCreates } from "./remote-steps.js";
-import type { Upscaler } from "./upscale.js";
+import type { PolishRequest } from "./request.js";
+
+export type { PolishEvent, PolishRequest } from "./request.js";
 
 export const POLISHED_DIR = "polished";
 const WORK_DIR = ".work";
 const IMAGE = /\.(jpe?g|png|webp|tiff?|avif)$/i;
 /** Files other commands write into an output folder that are not headshots. */
 const NOT_HEADSHOTS = new Set(["contact-sheet.png"]);
-
-export type PolishEvent =
-  | { type: "polish.image.started"; file: string; index: number; total: number }
-  | { type: "polish.face.creating"; file: string; face: number }
-  | { type: "polish.face.created"; file: string; face: number; remoteId: string }
-  | { type: "polish.image.done"; file: string; decision: string; reason: string; before?: number | undefined; after?: number | undefined; final: string; costUsd: number }
-  | { type: "polish.image.skipped"; file: string; reason: string }
-  | { type: "polish.progress"; done: number; total: number; etaSeconds: number | undefined };
-
-export interface PolishRequest {
-  dir: string;
-  identity: string;
-  prompt: string;
-  settings: PolishSettings;
-  backend: FacePassBackend;
-  upscaler?: Upscaler | undefined;
-  reference: IdentityReference;
-  home?: string | undefined;
-  /** Files to polish (names in dir); default: every image at the top of the folder. */
-  files?: string[] | undefined;
-  signal: AbortSignal;
-  onEvent?: (event: PolishEvent) => void;
-  now?: () => Date;
-}
 
 export interface PolishOutcome {
   manifestPath: string;

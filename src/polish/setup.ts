@@ -6,7 +6,7 @@
 import { UsageError } from "../errors.js";
 import type { Env } from "../settings/settings.js";
 import { recordedLoraUrl, trainedVersionOf, normaliseLoraUrl, loraNotHostedError, type IdentityLike } from "../generation/lora-source.js";
-import { PRICE_TABLE } from "../generation/prices.js";
+import { PRICE_TABLE } from "../pricing/prices.js";
 import type { FacePassBackend } from "./backends/types.js";
 import type { Upscaler } from "./upscale.js";
 import type { LocalRunEvent, LocalRunOptions } from "../generation/local/backend-setup.js";

@@ -1,6 +1,7 @@
 /** `headshot polish <folder>`: the face detail pass (and optional upscale) that finishes headshots. */
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
+import type { PolishCliOptions } from "../../polish/options.js";
 import { oneOf, wholeNumber } from "../parsers.js";
 
 const EXAMPLES = `
@@ -23,18 +24,6 @@ Re-run the same command to resume: finished images are skipped, running predicti
 Exit codes: 0 done, 2 bad options, 4 Replicate refused, 5 some images failed, 130 interrupted.
 `;
 
-export interface PolishCliOptions {
-  identity: string;
-  backend: "replicate" | "local" | "test";
-  strength: number;
-  upscale: number;
-  upscaler: "auto" | "resize" | "replicate";
-  margin: number;
-  seed: number;
-  preset?: string;
-  loraUrl?: string;
-  dryRun?: boolean;
-}
 
 function fraction(flag: string, min: number, max: number): (raw: string) => number {
   return (raw) => {
