@@ -111,7 +111,10 @@ export function buildTrainPlan(input: TrainPlanInput): TrainPlan {
     });
   }
   const problems: string[] = [];
-  intInRange(problems, "--steps", input.steps, 10, 20_000);
+  // ostris/flux-dev-lora-trainer takes 3..6000 steps (replicate/flux-fine-tuner train.py, `steps`
+  // ge=3 le=6000); the live TrainingInput schema is checked again before anything is uploaded.
+  const maxSteps = input.backend === "replicate" ? 6000 : 20_000;
+  intInRange(problems, "--steps", input.steps, 10, maxSteps);
   intInRange(problems, "--rank", input.rank, 1, 128);
   intInRange(problems, "--sample-every", input.sampleEvery, 0, 100_000);
   if (input.lr !== undefined && !(Number.isFinite(input.lr) && input.lr > 0 && input.lr < 0.1)) {
