@@ -10,7 +10,7 @@ import { checkLocalFlags, localResumeArgs } from "../generation/local/cli-option
 import { oomHint } from "../generation/local/local-errors.js";
 import type { MemoryMode } from "../generation/local/memory-mode.js";
 import { progressLine, summarizeRun } from "../generation/run-summary.js";
-import { normaliseLoraUrl, recordedLoraUrl, trainedVersionOf, loraNotHostedError, type IdentityLike } from "../generation/lora-source.js";
+import { assertLoraFitsReplicate, normaliseLoraUrl, recordedLoraUrl, trainedVersionOf, loraNotHostedError, type IdentityLike } from "../generation/lora-source.js";
 import { preparePlan, type GenOptions } from "../generation/prepare-plan.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { CommandContext } from "./context.js";
@@ -103,6 +103,7 @@ async function resolveSource(ctx: CommandContext, home: string, options: GenCliO
     return { identity: undefined, genIdentity: undefined, loraUrl: loraFlag, trainedVersion: undefined };
   }
   const trainedOn = identity.backend === "replicate" ? "replicate" : "local";
+  if (options.backend === "replicate") assertLoraFitsReplicate(identity);
   const trainedVersion = trainedVersionOf(identity);
   let loraUrl = loraFlag ?? recordedLoraUrl(identity);
   if (options.backend === "replicate" && !loraUrl) {

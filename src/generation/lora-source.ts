@@ -85,3 +85,39 @@ export function loraNotHostedError(identity: IdentityLike): UsageError {
     hint: `upload the .safetensors to a Hugging Face repo, then: headshot gen ... --identity ${identity.name} --lora-url huggingface.co/<you>/<repo>; or generate on your GPU with --backend local`,
   });
 }
+
+/** The base model family a LoRA was trained on, from the identity's recipe id or base model name. */
+export function loraFamilyOf(identity: IdentityLike): "flux1-dev" | "flux1-schnell" | "flux2" | "unknown" {
+  const recipe = typeof identity.recipe === "string" ? identity.recipe : "";
+  const base = typeof identity.baseModel === "string" ? identity.baseModel : "";
+  const text = `${recipe} ${base}`.toLowerCase();
+  if (/flux\.?2/.test(text)) return "flux2";
+  if (/schnell/.test(text)) return "flux1-schnell";
+  if (/flux\.?1-dev|flux1-dev/.test(text)) return "flux1-dev";
+  return "unknown";
+}
+
+/**
+ * Replicate's LoRA endpoints load FLUX.1-dev LoRAs only: black-forest-labs/flux-dev-lora runs
+ * replicate/cog-flux `DevLoraPredictor` (FLUX.1-dev weights), and a trained version runs the
+ * flux-fine-tuner predictor on FLUX.1-dev. A LoRA trained on FLUX.2 (dev or klein) or on schnell
+ * has other layer shapes or another base, so sending it would pay for predictions that fail or
+ * ignore the identity. Refused before anything is sent.
+ */
+export function assertLoraFitsReplicate(identity: IdentityLike): void {
+  const family = loraFamilyOf(identity);
+  if (family === "flux1-dev" || family === "unknown") return;
+  const base = typeof identity.baseModel === "string" ? identity.baseModel : String(identity.recipe);
+  const what = family === "flux2" ? "FLUX.2" : "FLUX.1 schnell";
+  throw new UsageError(`Identity "${identity.name}" was trained on ${what} (${base}); Replicate's LoRA models only load FLUX.1-dev LoRAs`, {
+    code: "E_LORA_BASE_MISMATCH",
+    details: [
+      "black-forest-labs/flux-dev-lora and trained versions run FLUX.1-dev: a FLUX.2 or schnell LoRA would fail or be ignored there.",
+      "Nothing was sent to Replicate.",
+    ],
+    hint:
+      family === "flux2"
+        ? `generate on your GPU where the ${what} base is loaded: headshot gen --identity ${identity.name} --backend local; or, without a LoRA, use FLUX.2 reference images on Replicate: headshot gen --ref <selfies dir> --model flux-2-dev`
+        : `generate on your GPU: headshot gen --identity ${identity.name} --backend local; or train a FLUX.1-dev identity: headshot train <selfies> --name ${identity.name} --model flux1-dev (or --backend replicate)`,
+  });
+}
