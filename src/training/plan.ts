@@ -4,7 +4,7 @@
  * Face defaults and the memory policy cite ai-toolkit.md sections 2.3, 2.5 and 7.
  */
 import { join } from "node:path";
-import { UsageError } from "../errors.js";
+import { DependencyError, UsageError } from "../errors.js";
 import { identityPaths, validateIdentityName } from "../identity/paths.js";
 import { closest } from "../util/did-you-mean.js";
 import { DEFAULT_RECIPE, DEFAULT_SAMPLE_PROMPTS, RECIPE_IDS, findRecipe, type Recipe } from "./recipes.js";
@@ -185,6 +185,14 @@ export function buildTrainPlan(input: TrainPlanInput): TrainPlan {
       `${gpu.name} has ${Math.round(gpu.totalMiB / 1024)} GB; ${recipe.label} needs about ${Math.round(recipe.minVramMiB / 1024)} GB and will probably run out of memory` +
         (recipe.id === "flux2-klein-4b" ? "" : " (try --model flux2-klein-4b or --backend replicate)"),
     );
+  }
+
+  if (!remote && gpu && recipe.loadPeak && gpu.freeMiB < recipe.loadPeak.mib) {
+    throw new DependencyError(`${recipe.label} cannot load on ${gpu.name}: ${gpu.freeMiB} MiB free, loading needs about ${recipe.loadPeak.mib} MiB`, {
+      code: "E_GPU_TOO_SMALL",
+      details: [`${recipe.loadPeak.why} (about ${Math.round(recipe.loadPeak.mib / 1024)} GiB), whatever --quantize says.`],
+      hint: `train FLUX.2 klein on this GPU: headshot train ${input.selfiesDir} --name ${name} --model flux2-klein-4b; or train FLUX.1-dev on Replicate: headshot train ${input.selfiesDir} --name ${name} --backend replicate`,
+    });
   }
 
   const paths = identityPaths(input.home, name);

@@ -31,6 +31,11 @@ export interface Recipe {
   alwaysLowVram: boolean;
   /** Below this much total GPU memory, training is unlikely to fit at all (section 7). */
   minVramMiB: number;
+  /**
+   * Free GPU memory the model load itself needs at its peak, whatever the quantization: below it
+   * training cannot start, so the plan is refused with the alternative.
+   */
+  loadPeak?: { mib: number; why: string };
   /** Quantize (qfloat8, transformer and text encoder) below this much total memory (section 7: Replicate's trainer quantizes under 100 GB). */
   quantizeBelowMiB: number;
   /** Bucket side divisibility (section 3): FLUX.1 32, FLUX.2 16. */
@@ -38,6 +43,17 @@ export interface Recipe {
 }
 
 const GIB = 1024;
+
+/**
+ * ai-toolkit loads FLUX.2-dev's text encoder (mistralai/Mistral-Small-3.1-24B-Instruct-2503,
+ * 24B parameters) with `from_pretrained(torch_dtype=bf16)` and moves it to the GPU *before* it
+ * quantizes it (ostris/ai-toolkit extensions_built_in/diffusion_models/flux2/flux2_model.py,
+ * `Flux2Model.load_te`: `text_encoder.to(self.device_torch, dtype=dtype)`, then `quantize(...)`).
+ * With low_vram the transformer is on the CPU by then, so the peak is the encoder in bf16
+ * (24e9 x 2 bytes) plus about 1.5 GiB of CUDA context and allocator slack.
+ */
+const MISTRAL_24B_BF16_MIB = Math.ceil((24e9 * 2) / 1024 / 1024);
+const MISTRAL_WHY = "ai-toolkit moves FLUX.2-dev's 24B Mistral text encoder to the GPU in bf16 before quantizing it";
 
 /**
  * What every FLUX.2 recipe shares: the UI defaults (ai-toolkit.md 2.5: rank 32, weighted
@@ -95,6 +111,7 @@ export const RECIPES: Readonly<Record<RecipeId, Recipe>> = {
     ...FLUX2_COMMON,
     // ~32B transformer plus a 24B text encoder: 32 GB cards have been reported to OOM (section 7, #872).
     minVramMiB: 48 * GIB - 512,
+    loadPeak: { mib: MISTRAL_24B_BF16_MIB + 1536, why: MISTRAL_WHY },
   },
   "flux2-klein-4b": {
     id: "flux2-klein-4b",

@@ -77,7 +77,9 @@ afterAll(() => {
 describe("the job YAML uses only keys ai-toolkit reads, with the types it expects", () => {
   for (const recipe of RECIPE_IDS) {
     it.each(VARIANTS)(`${recipe}: %s`, (label, over) => {
-      const plan = buildTrainPlan({ name: "jane", home: "/home/u/.local/share/headshot", selfiesDir: "/home/u/selfies", recipe, ...over });
+      // FLUX.2-dev needs a 48 GB card to load at all (its 24B text encoder in bf16): give it one.
+      const gpu = recipe === "flux2-dev" && over.gpu && over.gpu.totalMiB < 48 * 1024 ? { gpu: GPU(48) } : {};
+      const plan = buildTrainPlan({ name: "jane", home: "/home/u/.local/share/headshot", selfiesDir: "/home/u/selfies", recipe, ...over, ...gpu });
       const job = parse(renderJobYaml(plan)) as Obj;
       expect(problemsOf(job)).toEqual([]);
       const proc = ((job.config as Obj).process as Obj[])[0] as Obj;
