@@ -19,7 +19,7 @@ import { trainedVersionSchema } from "../support/replicate-emulator/catalog.js";
 import { recordedModel } from "../support/replicate-emulator/recorded-schemas.js";
 import { validateInput as emulatorValidate } from "../support/replicate-emulator/validate.js";
 
-type ReplicateModel = Exclude<GenModel, "local" | "test">;
+type ReplicateModel = Exclude<GenModel, "local" | "test"> | "trained-version (cog-flux hotswap)";
 interface Variant {
   label: string;
   options: Partial<GenOptions>;
@@ -29,6 +29,8 @@ interface Variant {
 
 const SCHEMAS: Record<ReplicateModel, OpenApiDocument> = {
   "trained-version": trainedVersionSchema() as OpenApiDocument,
+  // Recent destination versions of the same trainer run cog-flux's HotswapPredictor: same request.
+  "trained-version (cog-flux hotswap)": recordedModel("el8245/me").openapi_schema as OpenApiDocument,
   "flux-dev-lora": recordedModel("black-forest-labs/flux-dev-lora").openapi_schema as OpenApiDocument,
   "flux-2-dev": recordedModel("black-forest-labs/flux-2-dev").openapi_schema as OpenApiDocument,
   "flux-2-pro": recordedModel("black-forest-labs/flux-2-pro").openapi_schema as OpenApiDocument,
@@ -81,14 +83,14 @@ async function requestsFor(preset: string, model: ReplicateModel, variant: Varia
     concurrency: 1,
     count: 4,
     out: join(dir, "out"),
-    identity: refMode ? undefined : { name: "jane", trigger: "ohwx", classWord: "woman", trainedOn: model === "trained-version" ? "replicate" : "local" },
+    identity: refMode ? undefined : { name: "jane", trigger: "ohwx", classWord: "woman", trainedOn: model.startsWith("trained-version") ? "replicate" : "local" },
     ...(refMode ? { ref: "./selfies", model } : { model }),
     ...(model === "flux-dev-lora" ? { loraUrl: "jane-doe/headshot-jane" } : {}),
     seed: 1234,
     ...variant.options,
   };
-  const plan = await preparePlan(options, { cwd: dir, presetDirs: [] });
-  expect(plan.model).toBe(model);
+  const plan = await preparePlan({ ...options, ...(options.model === "trained-version (cog-flux hotswap)" ? { model: "trained-version" } : {}) }, { cwd: dir, presetDirs: [] });
+  expect(plan.model).toBe(model.split(" ")[0]);
   const field = REFERENCE_FIELD[model];
   // What run-gen sends once the references are uploaded: the placeholder replaced by their URLs.
   const urls = Array.from({ length: variant.refs ?? 0 }, (_, i) => `https://api.replicate.com/v1/files/ref${i}`);
