@@ -108,7 +108,7 @@ async function resolveSource(ctx: CommandContext, home: string, options: GenCliO
   let loraUrl = loraFlag ?? recordedLoraUrl(identity);
   if (options.backend === "replicate" && !loraUrl) {
     if (trainedOn === "replicate" && trainedVersion && options.model === "flux-dev-lora") {
-      // The destination model as lora_weights of the official endpoint (replicate.md 4.3), pinned.
+      // The destination model as lora_weights of the official endpoint (replicate/flux-fine-tuner predict.py), pinned.
       const [owner, rest] = trainedVersion.split("/");
       const [modelName, hex] = (rest ?? "").split(":");
       loraUrl = `${owner}/${modelName}/${hex}`;

@@ -1,5 +1,5 @@
 /**
- * Where the identity's LoRA comes from on Replicate (replicate.md 4.1, 4.3):
+ * Where the identity's LoRA comes from on Replicate (replicate/cog-flux predict.py DevLoraPredictor; replicate/flux-fine-tuner predict.py):
  * - trained on Replicate: its trained version `owner/name:<64-hex>` runs through POST /predictions;
  * - trained locally: `black-forest-labs/flux-dev-lora` with `lora_weights` pointing at a copy the
  *   user hosts (`--lora-url`, or a `loraUrl` recorded on the identity).
@@ -38,7 +38,7 @@ const ACCEPTED_FORMS = [
 ];
 
 /**
- * Checks a `--lora-url` value against the forms flux-dev-lora accepts (replicate.md 4.1) and
+ * Checks a `--lora-url` value against the forms flux-dev-lora accepts (replicate/cog-flux predict.py DevLoraPredictor) and
  * returns it in the form to send. Local paths are refused: Replicate cannot read your disk.
  */
 export function normaliseLoraUrl(raw: string): string {

@@ -83,7 +83,7 @@ describe("headshot train --backend replicate", () => {
     expect(summary.replicate.billedSeconds).toBeGreaterThan(0);
     expect(summary.replicate.billedUsd).toBeCloseTo(summary.replicate.billedSeconds * 0.001525, 2);
 
-    // Paid exactly once; destination created private first (replicate.md 6 #13).
+    // Paid exactly once; destination created private first (replicate/replicate-python#419).
     expect(paidCreates()).toBe(1);
     expect(emu.count("POST", /^\/models$/)).toBe(1);
     const model = emu.state.models.get("jane-doe/headshot-jane");

@@ -2,7 +2,7 @@
  * `--backend replicate`: the Trainer that trains the identity LoRA with a Replicate trainer
  * (ostris/flux-dev-lora-trainer by default) and keeps a local copy of the result.
  *
- * Paid once, whatever happens (replicate.md 2.6, 6 #13): the training id is persisted before any
+ * Paid once, whatever happens (https://replicate.com/docs/reference/http#trainings.create; replicate/replicate-python#419): the training id is persisted before any
  * waiting (remote-state.ts), and a re-run with that record re-attaches to the running training,
  * or finishes a succeeded one, instead of creating another. A failed or cancelled training is
  * reported and needs --restart to pay again. Ctrl-C asks (interactive) or follows

@@ -13,7 +13,7 @@ export interface OutputSpec {
   countField?: string;
   formatField: string;
   defaultFormat: "webp" | "jpg" | "png";
-  /** The cog-flux or fine-tuner error when every image is flagged (replicate.md 2.4). */
+  /** The cog-flux or fine-tuner error when every image is flagged (https://replicate.com/docs/reference/http#predictions.get). */
   nsfwError: string;
 }
 

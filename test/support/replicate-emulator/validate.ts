@@ -1,6 +1,6 @@
 /**
  * Emulator-side validation of model inputs against a version's Cog schema, answering like
- * Replicate: 422 "Input validation failed" with `invalid_fields` (replicate.md 2.9). It uses ajv,
+ * Replicate: 422 "Input validation failed" with `invalid_fields` (replicate/replicate-python replicate/exceptions.py). It uses ajv,
  * independently of src/replicate/input-schema.ts, so the tests compare two implementations.
  *
  * Choice (unverified upstream): unknown input keys are ignored, as Cog's pydantic models do;

@@ -1,5 +1,5 @@
 /**
- * The emulator's own wire behaviour (replicate.md 2.12 checklist), checked with raw HTTP and with
+ * The emulator's own wire behaviour (https://replicate.com/docs/reference/http), checked with raw HTTP and with
  * the unmodified `replicate` client, so other tests can trust it.
  */
 import Replicate from "replicate";
@@ -143,7 +143,7 @@ describe("the unmodified replicate client against the emulator", () => {
   });
 });
 
-describe("the emulator reproduces the client faults our layer must avoid (replicate.md 1.3)", () => {
+describe("the emulator reproduces the client faults our layer must avoid (replicate/replicate-javascript lib/util.js)", () => {
   it("the bare client re-sends a POST whose socket dropped after the create: a duplicate prediction", async () => {
     emu.faults.dropNextCreates = 1;
     emu.faults.dropMode = "after";

@@ -25,7 +25,7 @@ function keyPaths(value: unknown, prefix = ""): string[] {
 }
 
 // Keys that the upstream example has commented out (trigger_word, skip_first_sample, low_vram,
-// disable_sampling) or documents in ai-toolkit.md sections 2.3 and 2.5, plus our own meta.
+// disable_sampling) or documents in ostris/ai-toolkit config/examples/train_lora_flux_24gb.yaml; ostris/ai-toolkit ui/src/app/jobs/new/options.tsx, plus our own meta.
 const DOCUMENTED_EXTRAS = new Set([
   "config.process.trigger_word",
   "config.process.train.skip_first_sample",
@@ -81,7 +81,7 @@ describe("generated FLUX.1 configs keep the upstream examples' shape", () => {
   }
 });
 
-describe("FLUX.2 configs follow ai-toolkit.md section 2.5", () => {
+describe("FLUX.2 configs follow ostris/ai-toolkit ui/src/app/jobs/new/options.tsx", () => {
   const cases = [
     ["flux2-dev", "flux2", "black-forest-labs/FLUX.2-dev"],
     ["flux2-klein-4b", "flux2_klein_4b", "black-forest-labs/FLUX.2-klein-base-4B"],
