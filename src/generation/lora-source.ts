@@ -121,3 +121,36 @@ export function assertLoraFitsReplicate(identity: IdentityLike): void {
         : `generate on your GPU: headshot gen --identity ${identity.name} --backend local; or train a FLUX.1-dev identity: headshot train <selfies> --name ${identity.name} --model flux1-dev (or --backend replicate)`,
   });
 }
+
+export interface LoraSource {
+  trainedOn: "replicate" | "local";
+  /** `owner/name:<hex>` of an identity trained on Replicate. */
+  trainedVersion: string | undefined;
+  /** lora_weights for flux-dev-lora: the flag, the identity's recorded copy, or its pinned version. */
+  loraUrl: string | undefined;
+}
+
+/**
+ * The LoRA-source rules (README "Backends"), shared by `gen` and each batch preset: what a backend
+ * needs from the identity, and the error when a locally trained LoRA is not hosted anywhere.
+ */
+export function loraSourceFor(
+  identity: IdentityLike,
+  request: { backend: string; model?: string | undefined; loraFlag?: string | undefined; dryRun?: boolean | undefined },
+): LoraSource {
+  const trainedOn = identity.backend === "replicate" ? "replicate" : "local";
+  if (request.backend === "replicate") assertLoraFitsReplicate(identity);
+  const trainedVersion = trainedVersionOf(identity);
+  let loraUrl = request.loraFlag ?? recordedLoraUrl(identity);
+  if (request.backend === "replicate" && !loraUrl) {
+    if (trainedOn === "replicate" && trainedVersion && request.model === "flux-dev-lora") {
+      // The destination model as lora_weights of the official endpoint (replicate/flux-fine-tuner predict.py), pinned.
+      const [owner, rest] = trainedVersion.split("/");
+      const [modelName, hex] = (rest ?? "").split(":");
+      loraUrl = `${owner}/${modelName}/${hex}`;
+    } else if (trainedOn === "local" && !request.dryRun) {
+      throw loraNotHostedError(identity);
+    }
+  }
+  return { trainedOn, trainedVersion, loraUrl };
+}
