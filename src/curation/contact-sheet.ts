@@ -1,7 +1,6 @@
 /**
  * The outputs' contact sheet: one PNG with every image, best first, its likeness and verdict under
- * it and the set-aside ones dimmed, for picking "the one" at a glance (headshot-products.md
- * section 3: no surveyed app makes one; cheap with sharp composite).
+ * it and the set-aside ones dimmed, for picking "the one" at a glance (none of the surveyed headshot apps makes one; cheap with sharp composite).
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";

@@ -1,6 +1,6 @@
 /**
  * The XMP packet written into every generated image: the IPTC digital source type that labels it
- * as AI-generated (headshot-products.md section 3: `Iptc4xmpExt:DigitalSourceType` =
+ * as AI-generated (`Iptc4xmpExt:DigitalSourceType` = https://cv.iptc.org/newscodes/digitalsourcetype/
  * trainedAlgorithmicMedia, the same URI C2PA uses), the prompt as `dc:description`, and a small
  * headshot namespace for seed, model and preset. Nothing else: no EXIF, no GPS, no camera fields.
  */

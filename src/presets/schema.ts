@@ -137,7 +137,7 @@ export type PresetFile = z.infer<typeof presetSchema>;
 export type GenerationSettings = z.infer<typeof generationSchema>;
 export type PolishPresetSettings = z.infer<typeof polishSchema>;
 
-/** Practice for FLUX dev portraits (reference: replicate.md 4.1, headshot-products.md 3). */
+/** Practice for FLUX dev portraits (replicate/cog-flux predict.py DevLoraPredictor). */
 export const DEFAULT_GENERATION: Required<GenerationSettings> = {
   steps: 45,
   guidance: 2.5,

@@ -2,7 +2,7 @@
  * Identity thresholds for the faceres descriptor (@vladmandic/human 3.3.6, WASM), expressed on the
  * *relative* similarity of similarity.ts: an output's mean cosine to the selfies divided by the
  * selfies' own mean pairwise cosine. 1.0 means "as much like you as your selfies are like each
- * other". Raw faceres cosines do not follow ArcFace's 0.5 rule (headshot-products.md 4.2: 0.72 for
+ * other". Raw faceres cosines do not follow ArcFace's 0.5 rule (vladmandic/human, the faceres model: 0.72 for
  * one person across photos, 0.36-0.49 for different people), which is why the raw number is never
  * judged on its own.
  *

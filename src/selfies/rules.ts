@@ -17,7 +17,7 @@
  *
  * Blur is measured on the face only, resampled to a fixed 256x256 and contrast-normalised
  * (quality.ts normalisedSharpness), because the raw Laplacian variance depends on scale and on
- * exposure (headshot-products.md 2.2). Face size: a 1024 training crop of head and shoulders
+ * exposure. Face size: a 1024 training crop of head and shoulders
  * spans about 2.6 face widths, so a face under ~200 px wide is upscaled more than 2x (warn);
  * under 100 px there is too little face to learn from (reject). The area rule catches faces
  * that are large in pixels but tiny in a huge frame (the crop would throw away almost all of it).

@@ -3,7 +3,7 @@
 
 Run by `headshot gen --backend local` with ai-toolkit's Python (AI_TOOLKIT_PYTHON), which already has
 torch, diffusers and safetensors. ai-toolkit's own `generate` job cannot be used for FLUX plus a LoRA:
-it crashes for FLUX.1 and ignores the LoRA for FLUX.2 (ai-toolkit.md section 6), so this program drives
+it crashes for FLUX.1 and ignores the LoRA for FLUX.2 (ostris/ai-toolkit toolkit/stable_diffusion_model.py), so this program drives
 diffusers' pipelines directly.
 
 Command line:
@@ -156,7 +156,7 @@ def is_model_access(error: BaseException) -> bool:
     if _class_names(error) & hub:
         return True
     text = str(error)
-    # ai-toolkit.md section 8, issues #676 (401 on a gated repo) and #36 (403 / no config.json).
+    # ostris/ai-toolkit#676 (401 on a gated repo) and ostris/ai-toolkit#36 (403 / no config.json).
     needles = (
         "401 Client Error", "403 Client Error", "gated repo", "Cannot access gated",
         "does not appear to have a file named", "couldn't connect to",
@@ -301,11 +301,11 @@ class Generator:
                 from safetensors.torch import load_file  # a dependency of diffusers itself
 
                 state_dict = load_file(path, device="cpu")
-                # ai-toolkit #667: convert BFL names ourselves (flux2_lora.py explains why).
+                # ostris/ai-toolkit#667: convert BFL names ourselves (flux2_lora.py explains why).
                 source = convert_flux2_lora(state_dict) if is_bfl_named(state_dict) else state_dict
                 pipe.load_lora_weights(source, adapter_name=ADAPTER_NAME)
             else:
-                # FLUX.1 files from ai-toolkit are already diffusers PEFT keys (ai-toolkit.md section 4).
+                # FLUX.1 files from ai-toolkit are already diffusers PEFT keys (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py).
                 pipe.load_lora_weights(path, adapter_name=ADAPTER_NAME)
         except LoraFormatError as error:
             raise GenError("lora", str(error)) from error

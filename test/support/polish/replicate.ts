@@ -1,13 +1,13 @@
 /**
- * Replicate side of the polish tests: a trained destination version whose schema is the recorded
- * flux-fine-tuner one (test/fixtures/replicate/models), and fixed model answers: the face pass
+ * Replicate side of the polish tests: a trained destination version whose schema is what the
+ * recorded trainer's versions serve (test/fixtures/replicate/models), and fixed model answers: the face pass
  * answers with a warmed copy of Eileen Collins's portrait at the working size (a real face, so the
  * scorer has something to read), Real-ESRGAN with a 2048 px image.
  */
 import { createHash } from "node:crypto";
 import sharp from "sharp";
 import type { ReplicateEmulator } from "../replicate-emulator/index.js";
-import { fixtureSchema } from "../replicate-emulator/fixture-models.js";
+import { recordedModel, trainedVersionOf } from "../replicate-emulator/recorded-schemas.js";
 import { ASTRONAUT } from "../selfies/build.js";
 
 export function addFineTunedModel(emu: ReplicateEmulator, name: string): string {
@@ -20,7 +20,7 @@ export function addFineTunedModel(emu: ReplicateEmulator, name: string): string 
     visibility: "private",
     is_official: false,
     hardware: "gpu-h100",
-    versions: [{ id: hex, created_at: now, cog_version: "0.9.0", openapi_schema: fixtureSchema("replicate/flux-fine-tuner") }],
+    versions: [{ id: hex, created_at: now, cog_version: "0.9.0", openapi_schema: trainedVersionOf(recordedModel("ostris/flux-dev-lora-trainer").openapi_schema) }],
     run_count: 0,
     created_at: now,
   });
