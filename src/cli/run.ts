@@ -20,6 +20,15 @@ export async function run(): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // A reader that went away (`headshot check ./selfies | head -3`) is not a crash: the stream's
+  // EPIPE is handled here, and work in progress stops as on Ctrl-C, resumable (issue 14, R5).
+  // Help and list commands have written everything by then and end with 0.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+      if (stream === process.stdout && !controller.signal.aborted) controller.abort(new Error("stdout was closed"));
+    });
+  }
 
   const stdinIsTTY = Boolean(process.stdin.isTTY);
   const confirm = stdinIsTTY

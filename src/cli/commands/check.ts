@@ -45,6 +45,7 @@ function renderTable(report: CheckReport, reporter: Reporter): string {
     lines.push(`${pad(image.file, width)}  ${verdict}  ${first ? `${first.message} ${reporter.style("dim", `→ ${first.fix}`)}` : ""}`);
     for (const r of rest) lines.push(`${pad("", width)}  ${pad("", 7)}  ${r.message} ${reporter.style("dim", `→ ${r.fix}`)}`);
   }
+  for (const skipped of report.skipped ?? []) lines.push(`${pad(skipped.file, width)}  ${reporter.style("dim", pad("skipped", 7))}  ${skipped.reason}`);
   const set = report.set;
   lines.push("", `${reporter.style("bold", "Set:")} ${reporter.style(colour[set.verdict], set.verdict)}, ${set.usable} of ${set.total} photos usable (${set.closeups ?? 0} close-ups, ${set.wide ?? 0} wider).`);
   for (const advice of set.advice) lines.push(`  - ${advice}`);
@@ -79,6 +80,7 @@ async function action(ctx: CommandContext, dirArg: string, flags: CheckFlags): P
   }
   progress.stop();
   for (const image of report.images) reporter.event("image", jsonImage(image));
+  for (const skipped of report.skipped ?? []) reporter.event("skipped", { file: skipped.file, path: skipped.path, reason: skipped.reason });
   reporter.event("set", { ...report.set });
   reporter.result(renderTable(report, reporter));
 
