@@ -13,6 +13,8 @@ import { progressLine, summarizeRun } from "../generation/run-summary.js";
 import { normaliseLoraUrl, recordedLoraUrl, trainedVersionOf, loraNotHostedError, type IdentityLike } from "../generation/lora-source.js";
 import { preparePlan, type GenOptions } from "../generation/prepare-plan.js";
 import type { GenPlan } from "../generation/plan.js";
+import type { GlobalSettings } from "../settings/settings.js";
+import type { LockTakeover } from "../util/folder-lock.js";
 import type { CommandContext } from "./context.js";
 import type { GenCliOptions } from "./commands/gen.js";
 import { checkCurateFlags, curateResumeArgs, curationDue, curationStop, finishCuration, prepareCuration, untilPlanCount } from "./gen-curate.js";
@@ -273,6 +275,33 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
     return;
   }
 
+  // One run per output folder, taken before anything is requested or paid for (issue 14, S3).
+  const { acquireFolderLock } = await import("../util/folder-lock.js");
+  const lock = await acquireFolderLock(plan.outDir, { command: resumeCommand(options, plan), what: "no image" });
+  if (lock.takeover) noteTakeover(ctx.reporter, lock.takeover);
+  try {
+    await runLocked(ctx, options, { plan, settings, home, source, concurrency });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The notice when a crashed run's lock is taken over (a warning, or a `lock.takeover` event). */
+export function noteTakeover(reporter: Reporter, takeover: LockTakeover): void {
+  const { previous, folder } = takeover;
+  reporter.event("lock.takeover", { folder, previous });
+  reporter.warn(`took over the lock on ${folder}: the run that held it (pid ${previous.pid}${previous.startedAt ? `, started ${previous.startedAt}` : ""}) is gone`);
+}
+
+interface Prepared {
+  plan: GenPlan;
+  settings: GlobalSettings;
+  home: string;
+  source: Awaited<ReturnType<typeof resolveSource>>;
+  concurrency: number;
+}
+
+async function runLocked(ctx: CommandContext, options: GenCliOptions, { plan, settings, home, source, concurrency }: Prepared): Promise<void> {
   const { runGeneration } = await import("../generation/run-gen.js");
   const view = new GenProgressView(ctx.reporter, options.backend);
   const resume = resumeCommand(options, plan);
