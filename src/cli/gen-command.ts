@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
 import { InterruptedError, JobFailedError, UsageError, type HeadshotErrorOptions } from "../errors.js";
 import { closest } from "../util/did-you-mean.js";
+import { DiskFullError, diskErrorCode } from "../util/disk-full.js";
 import type { RunEvent } from "../generation/run-gen.js";
 import type { LocalRunEvent } from "../generation/local/backend-setup.js";
 import { jsonWorthy, renderLocalEvent } from "../generation/local/cli-view.js";
@@ -277,12 +278,19 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
 
   // One run per output folder, taken before anything is requested or paid for (issue 14, S3).
   const { acquireFolderLock } = await import("../util/folder-lock.js");
-  const lock = await acquireFolderLock(plan.outDir, { command: resumeCommand(options, plan), what: "no image" });
-  if (lock.takeover) noteTakeover(ctx.reporter, lock.takeover);
   try {
-    await runLocked(ctx, options, { plan, settings, home, source, concurrency });
-  } finally {
-    await lock.release();
+    const lock = await acquireFolderLock(plan.outDir, { command: resumeCommand(options, plan), what: "no image" });
+    if (lock.takeover) noteTakeover(ctx.reporter, lock.takeover);
+    try {
+      await runLocked(ctx, options, { plan, settings, home, source, concurrency });
+    } finally {
+      await lock.release();
+    }
+  } catch (error) {
+    // A disk that is full before the engine starts (lock, manifest): the same typed error (R2).
+    const errno = error instanceof DiskFullError ? undefined : diskErrorCode(error);
+    if (!errno) throw error;
+    throw new DiskFullError(errno, plan.outDir, { landed: "no image was written by this run; images finished before are kept", resume: resumeCommand(options, plan), cause: error });
   }
 }
 
@@ -336,6 +344,7 @@ async function runLocked(ctx: CommandContext, options: GenCliOptions, { plan, se
     if (error instanceof InterruptedError || ctx.signal.aborted) {
       throw new InterruptedError("Interrupted before any image was made.", { hint: `re-run to resume: ${resume}` });
     }
+    if (error instanceof DiskFullError) throw new DiskFullError(error.errno, plan.outDir, { landed: error.details[0] ?? "", resume, cause: error.cause });
     throw error;
   }
   view.stop();

@@ -88,7 +88,19 @@ async function action(ctx: CommandContext, dirArg: string, flags: CheckFlags): P
   let contactSheet: string;
   if (report.set.verdict !== "reject" && flags.fix) {
     const out = flags.out ? resolve(ctx.cwd, flags.out) : join(dir, selfies.PREPARED_DIR_NAME);
-    prepared = await selfies.prepareTrainingSet(report, out, { trigger: flags.trigger, classWord: flags.class, signal: ctx.signal });
+    try {
+      prepared = await selfies.prepareTrainingSet(report, out, { trigger: flags.trigger, classWord: flags.class, signal: ctx.signal });
+    } catch (error) {
+      // The training folder is staged and renamed into place whole: on a full disk nothing landed.
+      const { diskErrorCode, DiskFullError } = await import("../../util/disk-full.js");
+      const errno = diskErrorCode(error);
+      if (!errno) throw error;
+      throw new DiskFullError(errno, out, {
+        landed: `nothing was written to ${out} (it is written all at once; the partial copy was removed); about ${Math.ceil(report.set.usable * 0.6)} MB are needed`,
+        resume: `headshot check ${dirArg} --fix --trigger ${flags.trigger} --class ${flags.class}${flags.out ? ` --out ${flags.out}` : ""}`,
+        cause: error,
+      });
+    }
     contactSheet = prepared.contactSheetPath;
   } else {
     // Without --fix the contact sheet goes to HEADSHOT_HOME, never into the user's photo folder.
