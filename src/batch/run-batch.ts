@@ -58,6 +58,9 @@ async function preflight(ctx: CommandContext, batch: ResolvedBatch, home: string
   for (const person of batch.people) {
     const names: string[] = [];
     for (const preset of person.presets) {
+      // `set:` overrides are checked here, not after training (a Replicate training is paid).
+      const { checkOverrides } = await import("../generation/prepare-plan.js");
+      problems.push(...checkOverrides(preset.set, `people[${person.name}] preset "${preset.written}" set:`).problems);
       try {
         names.push((await loadPreset(preset.ref, { cwd: dirname(batch.file), userDirs: settings.presetDirs })).name);
       } catch (error) {

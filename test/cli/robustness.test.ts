@@ -146,3 +146,24 @@ describe("R1/R8: only regular files are read from a selfie folder", () => {
     }
   });
 });
+
+describe("R6: a batch file is validated whole before the first paid step", () => {
+  it.each([
+    ["a misspelt value", "lighting.setup: rembrandtt", "rembrandt"],
+    ["an unknown field", "lightning.setup: rembrandt", "lighting"],
+    ["a field that cannot be set", "name: other", "cannot be set"],
+    ["a 5000-character value", `background: ${"x".repeat(5000)}`, "500 characters"],
+  ])("%s in a `set:` override: exit 2 before any training", { timeout: 120_000 }, async (_label, override, expected) => {
+    await writeSelfies(join(ws.dir, "selfies", "ann"));
+    await writeFile(
+      join(ws.dir, "team.yaml"),
+      `people:\n  - name: ann\n    selfies: ./selfies/ann\n    presets:\n      - preset: linkedin\n        count: 1\n        set:\n          ${override}\n`,
+    );
+    const r = await cli(["--json", "batch", "team.yaml", "--backend", "test"]);
+    expect(r.code, r.stdout.slice(-1500)).toBe(2);
+    const lines = r.json();
+    expect(lines.filter((l) => String(l.type).startsWith("identity.") || String(l.type).startsWith("train"))).toEqual([]);
+    expect(JSON.stringify(lines.at(-1))).toContain(expected);
+    expect(lines.at(-1)).toMatchObject({ type: "summary", ok: false });
+  });
+});
