@@ -73,6 +73,12 @@ async function preflight(ctx: CommandContext, batch: ResolvedBatch, home: string
     } catch (error) {
       problems.push((error as Error).message);
     }
+    // A folder another live run holds: refused now, before any training (issue 14, S3).
+    const { assertNotLocked } = await import("../util/folder-lock.js");
+    const { join } = await import("node:path");
+    for (const name of names) {
+      await assertNotLocked(join(batch.out, person.name, name), "nothing").catch((error: unknown) => problems.push(`people[${person.name}] preset ${name}: ${(error as Error).message}`));
+    }
     if (person.selfies && !(await exists(person.selfies))) problems.push(`people[${person.name}]: selfies folder not found: ${person.selfies}`);
     if (!person.trains) {
       const found = (await findIdentity(homeFor(home, person.backend), person.identity)) ?? (person.backend === "test" ? await findIdentity(home, person.identity) : undefined);

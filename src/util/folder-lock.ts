@@ -85,6 +85,12 @@ function lockedError(folder: string, owner: LockOwner, what: string): UsageError
   });
 }
 
+/** Throws E_FOLDER_LOCKED when a live run holds `folder` now (a preflight check; takes nothing). */
+export async function assertNotLocked(folder: string, what: string): Promise<void> {
+  const owner = parseOwner(await readFile(join(folder, LOCK_FILE), "utf8").catch(() => ""));
+  if (owner && !ownerIsGone(owner)) throw lockedError(folder, owner, what);
+}
+
 /**
  * Takes the folder's lock or throws E_FOLDER_LOCKED (exit 2). Returns the release function and,
  * when a dead run's lock was taken over, who held it (for the notice).

@@ -167,3 +167,29 @@ describe("R6: a batch file is validated whole before the first paid step", () =>
     expect(lines.at(-1)).toMatchObject({ type: "summary", ok: false });
   });
 });
+
+describe("S3 in batch: one run per person/preset folder", () => {
+  it("a person/preset folder held by a live run is refused, naming the pid; nothing is generated into it", { timeout: 120_000 }, async () => {
+    const { spawn } = await import("node:child_process");
+    const { hostname } = await import("node:os");
+    const { processStartTicks } = await import("../../src/util/folder-lock.js");
+    const other = spawn("sleep", ["60"]);
+    try {
+      const folder = join(ws.dir, "headshots", "ann", "linkedin");
+      await mkdir(folder, { recursive: true });
+      const pid = other.pid ?? 0;
+      await writeFile(join(folder, ".headshot.lock"), JSON.stringify({ pid, host: hostname(), startTicks: processStartTicks(pid), startedAt: "2026-12-07T00:00:00.000Z", command: "headshot batch" }));
+      await writeSelfies(join(ws.dir, "selfies", "ann"));
+      await writeFile(join(ws.dir, "team.yaml"), `people:\n  - name: ann\n    selfies: ./selfies/ann\n    presets: [{preset: linkedin, count: 1}]\n`);
+      const r = await cli(["--json", "batch", "team.yaml", "--backend", "test"]);
+      expect(r.code).toBe(2);
+      expect(r.json().filter((l) => String(l.type).startsWith("identity.") || String(l.type).startsWith("train"))).toEqual([]);
+      const text = JSON.stringify(r.json());
+      expect(text).toContain("in use by another headshot run");
+      expect(text).toContain(`pid ${pid}`);
+      expect(r.json().filter((l) => l.type === "gen.image.done")).toEqual([]);
+    } finally {
+      other.kill();
+    }
+  });
+});
