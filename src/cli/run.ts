@@ -53,4 +53,11 @@ export async function run(): Promise<void> {
     ...(confirm ? { confirm } : {}),
   });
   process.exitCode = code;
+  // main() has finished and cleaned up (children stopped, manifests saved). Whatever is still
+  // running, such as a face-model worker in the middle of an image when Ctrl-C or SIGTERM came,
+  // must not keep the process alive: exit once stdout and stderr have been flushed (issue 14, R1).
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }
+
+/** How long after main() returns lingering work may keep the process alive. */
+const EXIT_GRACE_MS = 500;

@@ -153,7 +153,7 @@ export async function runCheck(dir: string, options: CheckOptions): Promise<Chec
   const workers = files.length >= 4 ? await warmFaceWorkers(2) : 1;
   const limit = pLimit(options.concurrency ?? workers * 2);
   let done = 0;
-  const analysed = await Promise.all(
+  const all = Promise.all(
     files.map((path) =>
       limit(async () => {
         if (options.signal?.aborted) throw new InterruptedError();
@@ -163,6 +163,9 @@ export async function runCheck(dir: string, options: CheckOptions): Promise<Chec
       }),
     ),
   );
+  // Ctrl-C or SIGTERM ends the check at once, without waiting for the photos being analysed
+  // (nothing is written but the content-addressed cache, whose entries are whole files).
+  const analysed = await untilAborted(all, options.signal);
   if (options.signal?.aborted) throw new InterruptedError();
 
   const entries: SetEntry[] = analysed.map(({ report }) => {
@@ -192,4 +195,21 @@ export async function runCheck(dir: string, options: CheckOptions): Promise<Chec
   if (similarity) set.selfSimilarity = similarity;
   for (const image of images) options.onImage?.(image);
   return { dir: root, images, set, ...(skipped.length ? { skipped } : {}) };
+}
+
+/** `work`, or InterruptedError as soon as `signal` fires (the work is left to finish unobserved). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new InterruptedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
 }
