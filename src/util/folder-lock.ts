@@ -95,9 +95,13 @@ export async function assertNotLocked(folder: string, what: string): Promise<voi
  * Takes the folder's lock or throws E_FOLDER_LOCKED (exit 2). Returns the release function and,
  * when a dead run's lock was taken over, who held it (for the notice).
  */
-export async function acquireFolderLock(folder: string, options: { command: string; what?: string }): Promise<{ release: () => Promise<void>; takeover?: LockTakeover }> {
+export async function acquireFolderLock(
+  folder: string,
+  options: { command: string; what?: string; lockFile?: string; lockedError?: (owner: LockOwner) => Error },
+): Promise<{ release: () => Promise<void>; takeover?: LockTakeover }> {
   await mkdir(folder, { recursive: true });
-  const file = join(folder, LOCK_FILE);
+  const file = join(folder, options.lockFile ?? LOCK_FILE);
+  const refuse = (owner: LockOwner): Error => options.lockedError?.(owner) ?? lockedError(folder, owner, options.what ?? "this run");
   const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), command: options.command };
   const ticks = processStartTicks(process.pid);
   if (ticks) me.startTicks = ticks;
@@ -121,7 +125,7 @@ export async function acquireFolderLock(folder: string, options: { command: stri
     }
     const text = await readFile(file, "utf8").catch(() => "");
     const owner = parseOwner(text);
-    if (owner && !ownerIsGone(owner)) throw lockedError(folder, owner, options.what ?? "this run");
+    if (owner && !ownerIsGone(owner)) throw refuse(owner);
     // Stale (or empty: its writer died between create and write). Move it aside under a unique
     // name, so two runs that both found it stale cannot both delete a fresh lock: only one rename
     // of that file succeeds.
@@ -137,7 +141,7 @@ export async function acquireFolderLock(folder: string, options: { command: stri
       // took the name meanwhile, which then holds the folder) and leave the folder to it.
       await link(aside, file).catch(() => undefined);
       await rm(aside, { force: true });
-      throw lockedError(folder, moved, options.what ?? "this run");
+      throw refuse(moved);
     }
     await rm(aside, { force: true });
     if (owner) takeover = { folder, previous: owner };
