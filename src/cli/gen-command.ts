@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
 import { InterruptedError, JobFailedError, UsageError, type HeadshotErrorOptions } from "../errors.js";
 import { closest } from "../util/did-you-mean.js";
-import { DiskFullError, diskErrorCode } from "../util/disk-full.js";
+import { DiskFullError } from "../util/disk-full.js";
 import type { RunEvent } from "../generation/run-gen.js";
 import type { LocalRunEvent } from "../generation/local/backend-setup.js";
 import { jsonWorthy, renderLocalEvent } from "../generation/local/cli-view.js";
@@ -15,10 +15,10 @@ import { normaliseLoraUrl, recordedLoraUrl, trainedVersionOf, loraNotHostedError
 import { preparePlan, type GenOptions } from "../generation/prepare-plan.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { GlobalSettings } from "../settings/settings.js";
-import type { LockTakeover } from "../util/folder-lock.js";
 import type { CommandContext } from "./context.js";
 import type { GenCliOptions } from "./commands/gen.js";
 import { checkCurateFlags, curateResumeArgs, curationDue, curationStop, finishCuration, prepareCuration, untilPlanCount } from "./gen-curate.js";
+import { withOutputFolder } from "./output-folder.js";
 import { renderPlan } from "./plan-view.js";
 import type { ProgressHandle, Reporter } from "./reporter.js";
 
@@ -277,28 +277,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   }
 
   // One run per output folder, taken before anything is requested or paid for (issue 14, S3).
-  const { acquireFolderLock } = await import("../util/folder-lock.js");
-  try {
-    const lock = await acquireFolderLock(plan.outDir, { command: resumeCommand(options, plan), what: "no image" });
-    if (lock.takeover) noteTakeover(ctx.reporter, lock.takeover);
-    try {
-      await runLocked(ctx, options, { plan, settings, home, source, concurrency });
-    } finally {
-      await lock.release();
-    }
-  } catch (error) {
-    // A disk that is full before the engine starts (lock, manifest): the same typed error (R2).
-    const errno = error instanceof DiskFullError ? undefined : diskErrorCode(error);
-    if (!errno) throw error;
-    throw new DiskFullError(errno, plan.outDir, { landed: "no image was written by this run; images finished before are kept", resume: resumeCommand(options, plan), cause: error });
-  }
-}
-
-/** The notice when a crashed run's lock is taken over (a warning, or a `lock.takeover` event). */
-export function noteTakeover(reporter: Reporter, takeover: LockTakeover): void {
-  const { previous, folder } = takeover;
-  reporter.event("lock.takeover", { folder, previous });
-  reporter.warn(`took over the lock on ${folder}: the run that held it (pid ${previous.pid}${previous.startedAt ? `, started ${previous.startedAt}` : ""}) is gone`);
+  await withOutputFolder(ctx.reporter, plan.outDir, resumeCommand(options, plan), () => runLocked(ctx, options, { plan, settings, home, source, concurrency }));
 }
 
 interface Prepared {
