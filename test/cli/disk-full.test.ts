@@ -65,6 +65,8 @@ describe.skipIf(!MOUNTABLE)("R2: a full disk is a clear error", () => {
     expect(summary.error.details[0]).toMatch(/^\d+ of 8 images landed and are kept/);
     expect(summary.error.hint).toContain("gen --preset corporate");
     expect(full.stderr).toBe("");
+    // R3: the summary is the last line; images still in flight when the disk filled wrote nothing after it.
+    expect(full.json().findIndex((l) => l.type === "summary")).toBe(full.json().length - 1);
     // Nothing half-written: every file the manifest calls done matches its hash.
     await rm(ballast);
     const again = await cli(argv);
