@@ -4,7 +4,7 @@
  * involved) ends quietly; SIGTERM stops a command that is working and leaves it resumable.
  * Each test has its own folder; the runs are synchronised on their own output, not on time.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -61,8 +61,10 @@ describe("SIGTERM stops a working command (exit 130, resumable)", () => {
   it.each([
     ["check", ["--json", "check", "selfies"], "progress"],
     ["gen", ["--json", "gen", "--preset", "corporate", "--count", "20", "--seed", "1", "--backend", "test", "--concurrency", "1", "--out", "out"], "image.started"],
+    ["batch", ["--json", "batch", "team.yaml", "--backend", "test"], "gen.image.started"],
   ])("%s", { timeout: 120_000 }, async (_name, args, firstEvent) => {
     await writeSelfies(join(dir, "selfies"));
+    await writeFile(join(dir, "team.yaml"), "people:\n  - name: ann\n    selfies: ./selfies\n    presets: [{preset: corporate, count: 20}]\n");
     const child = execa("node", [BIN, ...args], { cwd: dir, env: { ...env, HEADSHOT_TEST_DELAY_MS: "300" }, extendEnv: true, reject: false, timeout: 90_000 });
     let sent = false;
     child.stdout?.on("data", (chunk: Buffer) => {
