@@ -6,7 +6,7 @@
  * are never deleted) and the preset is generated again; otherwise the run resumes or skips.
  */
 import { createHash } from "node:crypto";
-import { rename } from "node:fs/promises";
+import { link, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JobFailedError, UsageError } from "../errors.js";
 import type { IdentityLike } from "../generation/lora-source.js";
@@ -15,8 +15,10 @@ import type { GenPlan } from "../generation/plan.js";
 import type { RunEvent } from "../generation/run-plan.js";
 import type { Identity } from "../identity/registry.js";
 import type { GlobalSettings } from "../settings/settings.js";
+import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
 import { exists, readJson } from "../util/fs.js";
 import { writeJsonAtomic } from "../util/atomic-write.js";
+import { acquireFolderLock, LOCK_FILE, type LockTakeover } from "../util/folder-lock.js";
 import { estimateImagesUsd, type Budget } from "./budget.js";
 import { BudgetStop, type PresetOutcome } from "./outcome.js";
 import type { ResolvedPerson, ResolvedPreset } from "./resolve.js";
@@ -27,6 +29,7 @@ export type GenStepEvent =
   | { type: "preset.start"; person: string; preset: string; dir: string; remaining: number; total: number; estimateUsd: number }
   | { type: "preset.superseded"; person: string; preset: string; movedTo: string; reason: string }
   | { type: "preset.skipped"; person: string; preset: string; dir: string; images: number }
+  | { type: "lock.takeover"; person: string; preset: string; takeover: LockTakeover }
   | { type: "preset.done"; person: string; preset: string; dir: string; images: number; failed: number; costUsd: number }
   | { type: "gen.event"; person: string; preset: string; event: RunEvent }
   | { type: "curate.done"; person: string; preset: string; kept: number; scored: number; gallery: string; placeholder: boolean };
@@ -73,24 +76,46 @@ function sha256(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex");
 }
 
-/** Moves `dir` to `<dir>.superseded-<hash8>` (with -2, -3... if taken). */
+/**
+ * Moves `dir` to `<dir>.superseded-<hash8>` (with -2, -3... if taken). The folder lock we hold
+ * moves with it, so it is linked back at once: link fails if another run took the fresh folder
+ * in between, which then owns it (issue 14, S3).
+ */
 async function supersede(dir: string, oldHash: string): Promise<string> {
   let target = `${dir}.superseded-${oldHash.slice(0, 8)}`;
   for (let i = 2; await exists(target); i++) target = `${dir}.superseded-${oldHash.slice(0, 8)}-${i}`;
   await rename(dir, target);
+  await mkdir(dir, { recursive: true });
+  try {
+    await link(join(target, LOCK_FILE), join(dir, LOCK_FILE));
+  } finally {
+    await rm(join(target, LOCK_FILE), { force: true });
+  }
   return target;
 }
 
 export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome> {
-  const { person, preset: entry, identity, signal } = input;
+  const { person, preset: entry } = input;
   const { loadPreset } = await import("../presets/load.js");
+
+  const preset = await loadPreset(entry.ref, { cwd: input.batchDir, userDirs: input.settings.presetDirs });
+  const dir = join(input.out, person.name, preset.name);
+  // One run per person/preset folder, before anything is moved, requested or paid (issue 14, S3).
+  const lock = await acquireFolderLock(dir, { command: `headshot batch (${person.name}/${preset.name})`, what: `${person.name}/${preset.name}` });
+  if (lock.takeover) input.onEvent({ type: "lock.takeover", person: person.name, preset: preset.name, takeover: lock.takeover });
+  try {
+    return await presetStepLocked(input, preset, dir);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: string): Promise<PresetOutcome> {
+  const { person, preset: entry, identity, signal } = input;
   const { preparePlan } = await import("../generation/prepare-plan.js");
   const { readManifest } = await import("../generation/manifest.js");
   const { loraSourceFor } = await import("../generation/lora-source.js");
   const like = identity as unknown as IdentityLike;
-
-  const preset = await loadPreset(entry.ref, { cwd: input.batchDir, userDirs: input.settings.presetDirs });
-  const dir = join(input.out, person.name, preset.name);
   const { trainedOn, trainedVersion, loraUrl } = loraSourceFor(like, { backend: person.backend });
 
   const marker: Marker = {

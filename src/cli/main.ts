@@ -8,6 +8,7 @@ import { ExitCode } from "../errors.js";
 import { CommandContext, type CliDeps, type GlobalOptions, type Wrap } from "./context.js";
 import { isInteractive, useColor } from "./interactive.js";
 import { renderError } from "./render-error.js";
+import { guardStream, outputRedactor } from "./output-guard.js";
 import { createReporter } from "./reporter.js";
 import { VERSION } from "../version.js";
 import { COMMANDS } from "./commands/index.js";
@@ -38,12 +39,24 @@ Environment:
 Docs: README.md (headshot --help <command> for each command's flags and examples)
 `;
 
-export async function main(argv: ReadonlyArray<string>, deps: CliDeps): Promise<number> {
+/** `--json` anywhere before a `--` (commander has not parsed yet when a usage error is found). */
+function wantsJson(argv: ReadonlyArray<string>): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+export async function main(argv: ReadonlyArray<string>, rawDeps: CliDeps): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  // Every write goes through one redacting guard (issue 14, S1), commander's usage text included.
+  const redact = outputRedactor(rawDeps.env);
+  const deps: CliDeps = { ...rawDeps, stdout: guardStream(rawDeps.stdout, redact), stderr: guardStream(rawDeps.stderr, redact) };
+  const json = wantsJson(argv);
+  const usageText: string[] = [];
   const program = new Command();
   const output = {
     writeOut: (s: string) => void deps.stdout.write(s),
-    writeErr: (s: string) => void deps.stderr.write(s),
+    // With --json, usage errors end in the summary line instead of plain text (issue 14, R4).
+    writeErr: (s: string) => void (json ? usageText.push(s) : deps.stderr.write(s)),
   };
   program
     .name("headshot")
@@ -94,9 +107,22 @@ export async function main(argv: ReadonlyArray<string>, deps: CliDeps): Promise<
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) {
         return ExitCode.ok;
       }
+      if (json) writeUsageSummary(deps, error, usageText.join(""));
       return ExitCode.usage;
     }
     throw error;
   }
   return exitCode;
+}
+
+/** The `{"type":"summary","ok":false}` line for a usage error commander found (issue 14, R4). */
+function writeUsageSummary(deps: CliDeps, error: CommanderError, text: string): void {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const message = (lines[0] ?? error.message).replace(/^error:\s*/, "");
+  const hint = lines.slice(1).join(" ") || "run headshot --help (or headshot <command> --help) for the options";
+  const body = { code: "E_USAGE", message, exitCode: ExitCode.usage, hint, details: [error.code] };
+  deps.stdout.write(`${JSON.stringify({ type: "summary", ok: false, error: body })}\n`);
 }

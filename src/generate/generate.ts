@@ -18,8 +18,9 @@ import { curationDue, curationStop, finishCuration, prepareCuration, type Curati
 import { loraSourceFor, normaliseLoraUrl, type IdentityLike } from "../generation/lora-source.js";
 import { checkGenerateOptions, DEFAULT_CONCURRENCY, resumeCommand, untilPlanCount, type GenerateOptions } from "./options.js";
 import { endingError, reportRun, type RunContext, type RunReport } from "./outcome.js";
+import { withOutputFolder, type LockTakeoverEvent } from "./output-lock.js";
 
-export type GenerateEvent = RunEvent | CurationEvent;
+export type GenerateEvent = RunEvent | CurationEvent | LockTakeoverEvent;
 
 export interface GenerateRequest {
   options: GenerateOptions;
@@ -158,6 +159,16 @@ export async function generate(req: GenerateRequest, io: UseCaseIo<GenerateEvent
   if (options.dryRun) return { dryRun: true, plan };
 
   const resume = resumeCommand(options, plan);
+  // One run per output folder, taken before anything is requested or paid for (issue 14, S3).
+  return withOutputFolder(plan.outDir, resume, io.onEvent, () => generateLocked(req, io, { plan, source, concurrency, resume, home }));
+}
+
+async function generateLocked(
+  req: GenerateRequest,
+  io: UseCaseIo<GenerateEvent>,
+  { plan, source, concurrency, resume, home }: { plan: GenPlan; source: ResolvedSource; concurrency: number; resume: string; home: string },
+): Promise<GenerateResult> {
+  const { options } = req;
   const place = { cwd: req.cwd, home };
   // Before anything is paid for: the reference the flags need, and the --until / --budget gate.
   const curation = await prepareCuration(options, plan, place, io);

@@ -23,6 +23,7 @@ import type { GenPlan, PlannedImage } from "./plan.js";
 import { finalizeImage } from "./finalize.js";
 import { recoverLostCreates } from "./recover.js";
 import { sleep } from "../util/sleep.js";
+import { DiskFullError, diskErrorCode } from "../util/disk-full.js";
 
 export type EngineEvent =
   | { type: "image.skipped"; key: string; file: string }
@@ -104,6 +105,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const rawDir = join(plan.outDir, RAW_DIR);
   let stopCreating = false;
   let fatal: HeadshotError | undefined;
+  let diskError: unknown;
   let finished = 0;
   let skipped = 0;
   let running = 0;
@@ -272,6 +274,8 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
           return;
         } catch (error) {
           if (error instanceof InterruptedError || isAbortError(error) || signal.aborted) throw error;
+          // No retry onto a full disk: the entry keeps its state (a paid prediction stays `created`).
+          if (diskErrorCode(error)) throw error;
           const failure = asFailure(error);
           const retryable = failure.kind === "transient" || failure.kind === "reattach" || failure.kind === "expired";
           const canRetry = retryable && tries < maxAttempts && !stopCreating;
@@ -314,6 +318,12 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
         }
       }
     } catch (error) {
+      // A full (or read-only) disk stops new work; the images in flight settle first (issue 14, R2).
+      if (diskErrorCode(error) && !signal.aborted) {
+        diskError ??= error;
+        stopCreating = true;
+        return;
+      }
       if (!(error instanceof InterruptedError || isAbortError(error) || signal.aborted)) throw error;
       const entry = store.entry(key);
       let action: "cancelled" | "left-running" | "none" = "none";
@@ -348,8 +358,18 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const finishing = new Semaphore(Math.min(options.concurrency, Math.max(2, availableParallelism())));
   progress();
   await Promise.all(plan.images.map((image) => runImage(image)));
-  await store.commit();
+  await store.commit().catch((error: unknown) => {
+    if (!diskErrorCode(error)) throw error;
+    diskError ??= error;
+  });
   const c = counts();
+  if (diskError) {
+    throw new DiskFullError(diskErrorCode(diskError) ?? "ENOSPC", plan.outDir, {
+      landed: `${c.done} of ${plan.images.length} images landed and are kept; the manifest (${store.path}) records them`,
+      resume: "the same command: finished images are kept, paid predictions are collected, nothing is paid twice",
+      cause: diskError,
+    });
+  }
   return {
     total: plan.images.length,
     skipped,

@@ -81,6 +81,8 @@ export class BatchView {
       }
       case "preset.superseded":
         return [event.person, `${event.preset}: ${event.reason}; old images kept in ${event.movedTo}`, true];
+      case "lock.takeover":
+        return [event.person, `${event.preset}: took over the lock of a run that is gone (pid ${event.takeover.previous.pid})`, true];
       case "preset.skipped":
         return [event.person, `${event.preset}: all ${event.images} images already there`, true];
       case "preset.start":

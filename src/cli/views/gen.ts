@@ -59,6 +59,9 @@ export class GenView {
       case "image.done":
         this.reporter.debug(`wrote ${event.file}`);
         break;
+      case "lock.takeover":
+        this.reporter.warn(`took over the lock on ${event.folder}: the run that held it (pid ${event.previous.pid}${event.previous.startedAt ? `, started ${event.previous.startedAt}` : ""}) is gone`);
+        break;
       default:
         break;
     }
