@@ -258,6 +258,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
             e.costUsd = result.costUsd;
             e.costSource = result.costSource;
             if (result.placeholder) e.placeholder = true;
+            if (result.rehearsal) e.rehearsal = result.rehearsal;
             if (result.remote) {
               e.predictionId ??= result.remote.id;
               e.modelRef = result.remote.modelRef;
