@@ -16,6 +16,7 @@ import type { GenPlan } from "../generation/plan.js";
 import type { CommandContext } from "./context.js";
 import type { GenCliOptions } from "./commands/gen.js";
 import { checkCurateFlags, curateResumeArgs, curationDue, curationStop, finishCuration, prepareCuration, untilPlanCount } from "./gen-curate.js";
+import { identityHomeFor, rehearsalFor } from "./gen-rehearsal.js";
 import { renderPlan } from "./plan-view.js";
 import type { ProgressHandle, Reporter } from "./reporter.js";
 
@@ -240,7 +241,8 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   checkLocalFlags(options);
   checkCurateFlags(options);
   const settings = await ctx.settings(options.aiToolkit !== undefined ? { aiToolkit: options.aiToolkit } : {});
-  const home = settings.home.value;
+  // A rehearsal identity (train --backend test) lives in its own registry: see gen-rehearsal.ts.
+  const home = await identityHomeFor(settings.home.value, options);
   const config = settings.projectConfig;
   const source = await resolveSource(ctx, home, options);
   // One GPU makes one image at a time; remote backends run `concurrency` predictions at once.
@@ -278,6 +280,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   const resume = resumeCommand(options, plan);
   // Before anything is paid for: the reference the flags need, and the --until / --budget gate.
   const curation = await prepareCuration(ctx, options, plan, home);
+  const rehearsal = await rehearsalFor(ctx, options, home);
   let output;
   try {
     output = await runGeneration({
@@ -301,6 +304,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
       onEvent: (event) => view.onEvent(event),
       now: () => ctx.now(),
       gate: curation.gate,
+      rehearsal,
     });
   } catch (error) {
     view.stop();
@@ -312,7 +316,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   view.stop();
   const { result, modelRef, references } = output;
   const curated = curationDue(result, curation, options)
-    ? await finishCuration(ctx, curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, home, options, resume })
+    ? await finishCuration(ctx, curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), home, options, resume })
     : undefined;
   const summary = summarizeRun(
     result,

@@ -193,17 +193,19 @@ const pct = (r: number | undefined): string => (r === undefined ? "-" : `${Math.
 export async function finishCuration(
   ctx: CommandContext,
   curation: Curation,
-  run: { plan: GenPlan; store: ManifestStore; placeholder: boolean; home: string; options: GenCliOptions; resume: string },
+  run: { plan: GenPlan; store: ManifestStore; placeholder: boolean; rehearsal?: boolean; home: string; options: GenCliOptions; resume: string },
 ): Promise<CurationOutcome> {
   const { plan, store, options } = run;
   const { afterBatch } = await import("../outputs/after-batch.js");
   const { REJECT_MESSAGES } = await import("../outputs/rejected.js");
   const reporter = ctx.reporter;
   const scored = curation.gate?.scores;
-  // Placeholders have no face: scoring them would only set every one aside.
-  let compare = options.score !== false && !run.placeholder && Boolean(options.identity || options.ref);
+  // Placeholders without a person have no face: scoring them would only set every one aside.
+  // Rehearsal previews (a known person) show faces and are scored for real.
+  const faceless = run.placeholder && !run.rehearsal;
+  let compare = options.score !== false && !faceless && Boolean(options.identity || options.ref);
   const warnings: string[] = [...(curation.gate?.warnings ?? [])];
-  if (run.placeholder && selecting(options)) warnings.push("--backend test makes placeholders without faces: nothing was scored or set aside");
+  if (faceless && selecting(options)) warnings.push("--backend test without a person makes placeholders without faces: nothing was scored or set aside");
   if (compare && !curation.reference) {
     // Plain `gen --identity`: scoring is a bonus; an identity without a selfie summary or dataset
     // still gets its gallery, unscored.
@@ -231,7 +233,7 @@ export async function finishCuration(
       // --until keeps what passes: the minimum applies even when not given.
       ...(options.minSimilarity !== undefined || options.until !== undefined ? { minSimilarity: options.minSimilarity ?? 0.8 } : {}),
       crops: Boolean(options.crops),
-      title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}`,
+      title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}${run.rehearsal ? " · PREVIEW (TEST PLACEHOLDERS)" : run.placeholder ? " · TEST PLACEHOLDERS" : ""}`,
       ...(scored ? { scored } : {}),
       signal: ctx.signal,
       ...(progress ? { onProgress: (done: number, total: number) => progress.update(`Scoring likeness: ${done}/${total}`) } : {}),

@@ -243,8 +243,10 @@ async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared &
   }
 
   const plan = planFor(req, p, datasetDir);
-  for (const warning of plan.warnings) r.warn(warning);
-  r.info(`training ${name}: ${plan.recipe.label}, ${plan.steps} steps, rank ${plan.rank}, lr ${plan.lr}, trigger "${plan.trigger}" (${plan.memoryReason})`);
+  const rehearsal = req.backend === "test";
+  if (!rehearsal) for (const warning of plan.warnings) r.warn(warning);
+  if (rehearsal) r.info(`rehearsal ${name}: --backend test trains nothing; it registers your prepared selfies for free previews`);
+  else r.info(`training ${name}: ${plan.recipe.label}, ${plan.steps} steps, rank ${plan.rank}, lr ${plan.lr}, trigger "${plan.trigger}" (${plan.memoryReason})`);
   const view = new TrainProgressView(r, name);
   let result;
   try {
@@ -254,7 +256,7 @@ async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared &
     view.finish(false, `training ${name} stopped${at ? ` at step ${at.step}/${at.total}` : ""}`);
     throw error;
   }
-  view.finish(true, result.alreadyFinished ? `training ${name} had already finished` : `trained ${name} (${result.step} steps)`);
+  view.finish(true, rehearsal ? `rehearsal identity ${name} ready (no LoRA)` : result.alreadyFinished ? `training ${name} had already finished` : `trained ${name} (${result.step} steps)`);
 
   const remote = result.remote;
   if (remote?.billedUsd !== undefined) r.info(`billed by Replicate: ${remote.billedSeconds} s of H100 time ≈ $${remote.billedUsd.toFixed(2)}`);

@@ -4,6 +4,8 @@
  */
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
+import type { Identity } from "../../identity/registry.js";
+import type { CommandContext } from "../context.js";
 import type { Wrap } from "../main.js";
 
 const EXAMPLES = `
@@ -15,6 +17,7 @@ Examples:
   $ headshot train ./selfies --name jane --backend replicate               train on Replicate (paid, ~$2)
   $ headshot train ./selfies --name jane --backend replicate --dry-run     trainer inputs and cost estimate
   $ headshot train ./selfies --name jane --backend replicate --resume      re-attach after Ctrl-C or a crash
+  $ headshot train ./selfies --name jane --backend test                    free rehearsal identity (no LoRA; gen --backend test only)
 
 Base models (--model): flux1-dev (default), flux1-schnell, flux2-dev, flux2-klein-4b, flux2-klein-9b.
 Re-run the same command to resume after Ctrl-C or a crash; a finished training is not re-run.
@@ -77,7 +80,7 @@ export function registerTrain(program: Command, wrap: Wrap): void {
     .description("train an identity LoRA from a selfie folder (checks and prepares the photos first)")
     .argument("<selfies>", "folder of selfies")
     .requiredOption("--name <name>", "identity name (letters, digits, - and _)")
-    .option("--backend <backend>", "where to train: local (ai-toolkit on this machine's GPU) or replicate (paid, no GPU needed)")
+    .option("--backend <backend>", "where to train: local (ai-toolkit on this machine's GPU), replicate (paid, no GPU needed) or test (free rehearsal identity, no LoRA)")
     .option("--ai-toolkit <dir>", "ai-toolkit checkout (default AI_TOOLKIT_DIR or the project config)")
     .option("--model <id>", "base model recipe (default flux1-dev)")
     .option("--steps <n>", "training steps (default 1500; replicate 1000)", int)
@@ -107,21 +110,16 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const { parseBackend } = await import("../../training/trainers.js");
         const settings = await ctx.settings(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {});
         const backend = parseBackend(flags.backend ?? ctx.env.HEADSHOT_BACKEND ?? settings.projectConfig?.backend ?? "local");
-        if (backend === "test") {
-          // The placeholder trainer exists for `batch --backend test`, which keeps its identities in
-          // a separate test-mode registry; here it would put a fake identity in the real one.
-          const { UsageError } = await import("../../errors.js");
-          throw new UsageError("train has no test backend: placeholder identities exist only inside `headshot batch --backend test`", {
-            code: "E_UNKNOWN_BACKEND",
-            hint: "use --backend local or --backend replicate; to try the whole pipeline for free run `headshot batch <file.yaml> --backend test` or `headshot gen --preset corporate --backend test`",
-          });
-        }
+        // --backend test registers a labelled rehearsal identity (no LoRA) in its own registry,
+        // `<HEADSHOT_HOME>/test-mode/`, shared with `batch --backend test`: the real registry never
+        // holds one, and real backends refuse it (src/cli/gen-rehearsal.ts).
+        const runCtx = backend === "test" ? await rehearsalContext(ctx, settings.home.value) : ctx;
         const { trainIdentity } = await import("../../training/train.js");
         const { loadPreset } = await import("../../presets/load.js");
         const { samplePromptsFromPreset } = await import("../../training/sample-prompts.js");
         const samplePreset = await loadPreset(flags.samplePreset, { cwd: ctx.cwd, userDirs: settings.presetDirs });
         const samplePrompts = samplePromptsFromPreset(samplePreset, flags.class ?? "person");
-        const outcome = await trainIdentity(ctx, {
+        const outcome = await trainIdentity(runCtx, {
           selfiesDir: resolve(ctx.cwd, String(selfiesArg)),
           name: flags.name,
           backend,
@@ -151,7 +149,7 @@ export function registerTrain(program: Command, wrap: Wrap): void {
           },
         });
         if (!outcome.dryRun) {
-          const id = outcome.identity;
+          const id = backend === "test" && outcome.identity ? await markRehearsal(runCtx, outcome.identity) : outcome.identity;
           ctx.reporter.summary({
             name: flags.name,
             backend,
@@ -162,4 +160,22 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         }
       }),
     );
+}
+
+/** A context whose HEADSHOT_HOME is the test-mode registry (see batch/identity-step.ts homeFor). */
+async function rehearsalContext(ctx: CommandContext, home: string): Promise<CommandContext> {
+  const { homeFor } = await import("../../batch/identity-step.js");
+  const { CommandContext: Context } = await import("../context.js");
+  return new Context({ ...ctx.deps, env: { ...ctx.env, HEADSHOT_HOME: homeFor(home, "test") } }, ctx.reporter, ctx.globals);
+}
+
+/** Records the identity as a rehearsal and tells the person what it can and cannot do. */
+async function markRehearsal(ctx: CommandContext, identity: Identity): Promise<Identity> {
+  const { saveIdentity } = await import("../../identity/registry.js");
+  const marked: Identity = { ...identity, placeholder: true, rehearsal: true };
+  await saveIdentity(ctx.env.HEADSHOT_HOME ?? "", marked);
+  ctx.reporter.warn(
+    `"${identity.name}" is a REHEARSAL identity: no LoRA was trained. Use it with \`headshot gen --identity ${identity.name} --backend test\` to preview the workflow from your selfies; real backends refuse it.`,
+  );
+  return marked;
 }
