@@ -12,6 +12,7 @@ import { JobFailedError, UsageError } from "../errors.js";
 import type { IdentityLike } from "../generation/lora-source.js";
 import type { Manifest } from "../generation/manifest.js";
 import type { RehearsalSource } from "../generation/rehearsal/compose.js";
+import { REHEARSAL_NOTICE } from "../outputs/gallery-html.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { RunEvent } from "../generation/run-gen.js";
 import type { Identity } from "../identity/registry.js";
@@ -300,7 +301,8 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
       moveRejected: false,
       crops: person.crops,
       sidecars: "all",
-      title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · TEST PLACEHOLDERS" : ""}`,
+      title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · PREVIEW (TEST PLACEHOLDERS)" : ""}`,
+      notice: person.backend === "test" ? REHEARSAL_NOTICE : undefined,
       signal: input.signal,
       now: input.now,
     },

@@ -162,6 +162,7 @@ class GenProgressView {
   constructor(
     private readonly reporter: Reporter,
     backend: string,
+    private readonly rehearsal = false,
   ) {
     this.placeholder = backend === "test";
   }
@@ -177,7 +178,8 @@ class GenProgressView {
       case "batch.opened":
         if (event.resumed) this.reporter.info(`Resuming the batch in ${event.manifest}: ${event.remaining} image${event.remaining === 1 ? "" : "s"} left.`);
         for (const repair of event.repairs) this.reporter.debug(`repaired: ${repair}`);
-        if (this.placeholder) this.reporter.warn("--backend test makes labelled PLACEHOLDER images, not photos of anyone.");
+        if (this.rehearsal) this.reporter.warn("--backend test rehearses: labelled PREVIEWS drawn from your own selfies, not generated photos.");
+        else if (this.placeholder) this.reporter.warn("--backend test makes labelled PLACEHOLDER images, not photos of anyone.");
         break;
       case "references":
         this.reporter.info(`${event.reused ? "Reusing" : "Using"} ${event.picked.length} reference photo${event.picked.length === 1 ? "" : "s"}: ${event.picked.map((p) => p.file).join(", ")}`);
@@ -276,11 +278,11 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   }
 
   const { runGeneration } = await import("../generation/run-gen.js");
-  const view = new GenProgressView(ctx.reporter, options.backend);
   const resume = resumeCommand(options, plan);
   // Before anything is paid for: the reference the flags need, and the --until / --budget gate.
   const curation = await prepareCuration(ctx, options, plan, home);
   const rehearsal = await rehearsalFor(ctx, options, home);
+  const view = new GenProgressView(ctx.reporter, options.backend, Boolean(rehearsal));
   let output;
   try {
     output = await runGeneration({
@@ -320,7 +322,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
     : undefined;
   const summary = summarizeRun(
     result,
-    { plan, modelRef, backend: options.backend, placeholder: output.generator.placeholder, resume, references, manifest: output.opened.store.path },
+    { plan, modelRef, backend: options.backend, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), resume, references, manifest: output.opened.store.path },
     ctx.reporter.style.bind(ctx.reporter),
   );
   ctx.reporter.result([...summary.lines, ...(curated?.lines ?? [])].join("\n"));

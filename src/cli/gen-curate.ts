@@ -13,6 +13,7 @@ import type { ManifestStore } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { IdentityReference, ImageScore } from "../identity/scoring.js";
 import type { AfterBatchResult } from "../outputs/after-batch.js";
+import { PLACEHOLDER_NOTICE, REHEARSAL_NOTICE } from "../outputs/gallery-html.js";
 import type { GenCliOptions } from "./commands/gen.js";
 import type { CommandContext } from "./context.js";
 import { UntilGate } from "./gen-until.js";
@@ -21,6 +22,7 @@ import type { Reporter } from "./reporter.js";
 /** `--max-count` when `--until K` is given without it. */
 export const UNTIL_MAX_FACTOR = 3;
 const REJECTED_DIR = "rejected";
+
 
 /** Asking for scoring or selection: these need a person to compare with. */
 function selecting(options: GenCliOptions): boolean {
@@ -235,6 +237,7 @@ export async function finishCuration(
       crops: Boolean(options.crops),
       title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}${run.rehearsal ? " · PREVIEW (TEST PLACEHOLDERS)" : run.placeholder ? " · TEST PLACEHOLDERS" : ""}`,
       ...(scored ? { scored } : {}),
+      notice: run.rehearsal ? REHEARSAL_NOTICE : run.placeholder ? PLACEHOLDER_NOTICE : undefined,
       signal: ctx.signal,
       ...(progress ? { onProgress: (done: number, total: number) => progress.update(`Scoring likeness: ${done}/${total}`) } : {}),
     });

@@ -31,10 +31,11 @@ export function passes(score: ImageScore, minSimilarity: number = IDENTITY_THRES
 
 /** Below the quality floor for a kept headshot: which rule, or undefined. */
 export function qualityFloor(score: Pick<ImageScore, "quality" | "face" | "width" | "height">): "too_soft" | "face_too_small" | undefined {
-  if (score.quality.issues.includes("blurry")) return "too_soft";
+  // A small face also reads as soft (few pixels): name the cause, the size, first.
   const faceWidth = score.face?.box[2];
   const side = Math.min(score.width ?? Infinity, score.height ?? Infinity);
   if (faceWidth !== undefined && (faceWidth < KEPT_QUALITY.minFacePixels || (Number.isFinite(side) && faceWidth < KEPT_QUALITY.minFaceShare * side))) return "face_too_small";
+  if (score.quality.issues.includes("blurry")) return "too_soft";
   return undefined;
 }
 
