@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import pLimit from "p-limit";
+import type { Sharp } from "sharp";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { renderGallery, type GalleryItem, type GalleryPage } from "./gallery-html.js";
 import { thumbFrame } from "./thumb-frame.js";
@@ -21,7 +22,7 @@ export function thumbPathFor(file: string): string {
 }
 
 /** The image framed on its face with the whole head and its own aspect ratio (thumb-frame.ts). */
-export async function framedImage(path: string, score: GalleryEntry["score"]): Promise<import("sharp").Sharp> {
+export async function framedImage(path: string, score: GalleryEntry["score"]): Promise<Sharp> {
   const { default: sharp } = await import("sharp");
   const upright = await sharp(path).rotate().toBuffer({ resolveWithObject: true });
   const region = thumbFrame(upright.info.width, upright.info.height, { faces: score?.faces ?? 0, box: score?.face?.box });
