@@ -303,7 +303,7 @@ async function runBatch(ctx: CommandContext, file: string, options: BatchCliOpti
       for (const f of o.failures) lines.push(`    ${r.style("red", f.code)} ${f.message}${f.hint ? `\n    how to fix: ${f.hint}` : ""}`);
       if (o.resume) lines.push(`    ${o.resume}`);
     }
-    if (placeholderRun) lines.push(r.style("yellow", "TEST MODE: every image is a labelled PLACEHOLDER, not a photo. Drop --backend test to make real ones."));
+    if (placeholderRun) lines.push(r.style("yellow", "TEST MODE: every image is a labelled PLACEHOLDER (a PREVIEW drawn from the person's selfies), not a generated photo. Drop --backend test to make real ones."));
     r.result(lines.join("\n"));
   }
   const exitCode = batchExitCode(outcomes);

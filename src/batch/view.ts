@@ -65,7 +65,7 @@ export class BatchView {
     switch (event.type) {
       case "batch.start":
         this.reporter.info(`Batch ${event.file}: ${event.people} ${event.people === 1 ? "person" : "people"} -> ${event.out}${event.budget !== null ? ` · budget ${formatUsd(event.budget)} (${formatUsd(event.spentUsd)} spent so far)` : ""}`);
-        if (event.placeholder) this.reporter.warn(s("bold", "TEST MODE: PLACEHOLDER images and identities, not photos of anyone. Free; nothing is sent anywhere."));
+        if (event.placeholder) this.reporter.warn(s("bold", "TEST MODE: a free rehearsal. PLACEHOLDER identities (no LoRA) and labelled PREVIEWS drawn from each person's own selfies, not generated photos; nothing is sent anywhere."));
         return undefined;
       case "person.start":
         return [event.person, `starting (${event.backend}${event.placeholder ? ", PLACEHOLDER" : ""})`, true];

@@ -227,6 +227,13 @@ class GenProgressView {
   }
 }
 
+/** What a real run of these options lacks (a person), for the dry run's last line; else undefined. */
+export function missingForRealRun(options: GenCliOptions): string | undefined {
+  if (options.identity || options.ref || options.backend === "test") return undefined;
+  if (options.backend === "local") return "add --identity <name> (an identity trained with `headshot train --backend local`)";
+  return "add a person: --identity <name> (a trained identity, see `headshot identities list`) or --ref <dir> (your selfies, FLUX.2 reference mode)";
+}
+
 function summaryBase(plan: GenPlan): Record<string, unknown> {
   return {
     preset: plan.preset,
@@ -272,7 +279,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
   });
   if (options.dryRun) {
     for (const image of plan.images) ctx.reporter.event("plan.image", { ...image });
-    ctx.reporter.result(renderPlan(plan, ctx.reporter));
+    ctx.reporter.result(renderPlan(plan, ctx.reporter, { missing: missingForRealRun(options) }));
     ctx.reporter.summary({ dryRun: true, ...summaryBase(plan), estimates: plan.estimates, priceTable: plan.priceTable });
     return;
   }

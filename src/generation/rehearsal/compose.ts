@@ -82,9 +82,10 @@ export async function composePreview(image: PlannedImage, width: number, height:
   const place = placeCrop(crop, width, height, share);
   let person = sharp(crop.path).removeAlpha().resize(place.width, place.height, { fit: "fill" });
   if (plant === "soft") {
-    // Strong enough that the face reads as blurry at any size (the sharpness floor is measured
-    // on the face resampled to 256 px: src/selfies/analyze.ts).
-    person = person.blur(Math.max(2, (place.face[2] / 256) * 4));
+    // Sigma 6 on the face resampled to 256 px, the scale the sharpness is measured at
+    // (src/selfies/analyze.ts): README's calibration reads 3.9 there, far under the blurry line
+    // whatever the crop's own detail; sigma 4 left some crops merely "soft".
+    person = person.blur(Math.max(3, (place.face[2] / 256) * 6));
   }
   const masked = await sharp(await person.toBuffer())
     .joinChannel(await sharp(featherMask(place)).extractChannel(3).toBuffer())
