@@ -109,7 +109,12 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const flags = rawFlags as TrainFlags;
         const { parseBackend } = await import("../../training/trainers.js");
         const settings = await ctx.settings(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {});
-        const backend = parseBackend(flags.backend ?? ctx.env.HEADSHOT_BACKEND ?? settings.projectConfig?.backend ?? "local");
+        const backend =
+          flags.backend !== undefined
+            ? parseBackend(flags.backend, "--backend")
+            : ctx.env.HEADSHOT_BACKEND
+              ? parseBackend(ctx.env.HEADSHOT_BACKEND, "HEADSHOT_BACKEND")
+              : parseBackend(settings.projectConfig?.backend ?? "local", "headshot.config.yaml");
         // --backend test registers a labelled rehearsal identity (no LoRA) in its own registry,
         // `<HEADSHOT_HOME>/test-mode/`, shared with `batch --backend test`: the real registry never
         // holds one, and real backends refuse it (src/cli/gen-rehearsal.ts).
