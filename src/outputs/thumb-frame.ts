@@ -18,8 +18,8 @@ export interface Region {
 
 /** Around a detected face box, in face widths/heights: the hair, the ears and the chin. */
 export const HEAD_MARGIN = { above: 0.7, below: 0.45, side: 0.45 } as const;
-/** Never zoom in more than 1/MIN_SHARE: a thumbnail still shows how the photo is framed. */
-export const MIN_SHARE = 0.6;
+/** Never zoom in more than 1/MIN_SHARE (~1.18x): a thumbnail still shows how the photo is framed, and a rehearsal preview keeps its label band. */
+export const MIN_SHARE = 0.85;
 
 export function headBox(face: Box): Box {
   const [x, y, w, h] = face;
