@@ -54,15 +54,21 @@ export function selfieIndexFor(image: Pick<PlannedImage, "seed" | "index">, crop
  * floor for kept images (src/identity/calibration.ts KEPT_QUALITY).
  */
 export const FACE_SHARE: Record<string, number> = {
-  "close-up": 0.4,
-  "head-and-shoulders": 0.31,
-  "chest-up": 0.24,
-  "waist-up": 0.18,
-  "three-quarter": 0.13,
+  "close-up": 0.3,
+  "head-and-shoulders": 0.27,
+  "chest-up": 0.21,
+  "waist-up": 0.16,
+  "three-quarter": 0.12,
 };
 export const SMALL_FACE_SHARE = 0.07;
 /** Where the face centre sits, as a share of the canvas height (eyes a little above a third). */
 export const FACE_CENTRE_Y = 0.42;
+/**
+ * Headroom: the top of the head (hair: 0.7 face heights above the detected box, as the gallery's
+ * thumbnails assume, src/outputs/thumb-frame.ts) stays below the label band (12% of the height,
+ * compose.ts) with a little air. Close-ups on square frames move down to keep it.
+ */
+export const HEADROOM_TOP = 0.14;
 
 export interface Placement {
   /** The crop is resized to width x height and its top-left corner put at (left, top); may overflow. */
@@ -84,7 +90,8 @@ export function placeCrop(
   const [fx, fy, fw, fh] = crop.faceBox;
   const scale = (faceShare * width) / Math.max(1, fw);
   const left = Math.round(width / 2 - (fx + fw / 2) * scale);
-  const top = Math.round(height * FACE_CENTRE_Y - (fy + fh / 2) * scale);
+  const centreY = Math.max(height * FACE_CENTRE_Y, height * HEADROOM_TOP + fh * scale * 1.2);
+  const top = Math.round(centreY - (fy + fh / 2) * scale);
   return {
     width: Math.max(1, Math.round(crop.width * scale)),
     height: Math.max(1, Math.round(crop.height * scale)),

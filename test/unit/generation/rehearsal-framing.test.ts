@@ -27,6 +27,17 @@ describe("rehearsal framing (pure)", () => {
     expect(Math.abs(x + w / 2 - 456)).toBeLessThanOrEqual(1);
   });
 
+  it.each([
+    ["4:5 head-and-shoulders", 912, 1152, "head-and-shoulders"],
+    ["square close-up", 1024, 1024, "close-up"],
+  ] as const)("leaves room for the whole head between the label bands: %s", (_name, width, height, shot) => {
+    const crop = { width: 1024, height: 1024, faceBox: [412, 300, 200, 220] as [number, number, number, number] };
+    const place = placeCrop(crop, width, height, FACE_SHARE[shot]!);
+    const [, y, , h] = place.face;
+    expect(y - 0.7 * h).toBeGreaterThanOrEqual(0.12 * height);
+    expect(y + 1.45 * h).toBeLessThanOrEqual(0.88 * height);
+  });
+
   it("reads the shot, the backdrop colour and black-and-white from the composed prompt", () => {
     expect(shotOf({ promptJson: { camera: { distance: "waist-up" } } })).toBe("waist-up");
     expect(shotOf({ promptJson: {} })).toBe("head-and-shoulders");
