@@ -46,11 +46,13 @@ function featherMask(place: Placement): Buffer {
 function labelSvg(image: PlannedImage, plant: Plant, width: number, height: number): string {
   const scale = Math.min(width, height) / 1024;
   const band = Math.round(120 * scale);
-  const big = Math.round(40 * scale);
+  const label = PLANT_LABELS[plant];
+  // Bold sans-serif runs about 0.6 em per character: keep the title within 80% of the width, so a
+  // thumbnail zoomed in on the face (src/outputs/thumb-frame.ts) still shows all of it.
+  const big = Math.min(Math.round(40 * scale), Math.floor((width * 0.8) / (label.title.length * 0.6)));
   const small = Math.round(22 * scale);
   const text = (y: number, content: string, size: number, weight = "normal") =>
     `<text x="${Math.round(width / 2)}" y="${y}" font-family="sans-serif" font-size="${size}" font-weight="${weight}" fill="#ffffff" text-anchor="middle">${escapeXml(content)}</text>`;
-  const label = PLANT_LABELS[plant];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">`,
     `<rect x="0" y="0" width="${width}" height="${band}" fill="#000000" fill-opacity="0.7"/>`,

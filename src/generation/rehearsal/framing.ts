@@ -23,7 +23,7 @@ export const PLANT_CYCLE: readonly Plant[] = ["selfie", "stranger", "selfie", "s
 /** Words printed on each kind of preview (also written to the XMP and manifest). */
 export const PLANT_LABELS: Record<Plant, { title: string; note: string }> = {
   selfie: { title: "PREVIEW: your selfie, not generated", note: "a rehearsal: a real run generates a new photo here" },
-  stranger: { title: "PREVIEW: planted stranger, not generated", note: "planted: another person's face (identity drift)" },
+  stranger: { title: "PREVIEW: a stranger, not you", note: "planted: another person's face (identity drift)" },
   soft: { title: "PREVIEW: your selfie, not generated", note: "planted: a soft, out-of-focus image" },
   small: { title: "PREVIEW: your selfie, not generated", note: "planted: a face too small in the frame" },
 };
