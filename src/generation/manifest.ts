@@ -78,7 +78,7 @@ const entrySchema = z.object({
   /** Test backend previews of a known person: what was drawn (src/generation/rehearsal/). */
   rehearsal: z.looseObject({ plant: z.string(), from: z.string(), note: z.string(), source: z.string() }).optional(),
   error: z.object({ code: z.string(), message: z.string(), kind: z.string() }).optional(),
-  /** Likeness and quality (src/identity/scoring.ts ScoreRecord), kept loose so newer fields survive. */
+  /** Likeness and quality (src/scoring/similarity.ts ScoreRecord), kept loose so newer fields survive. */
   score: z.looseObject({}).optional(),
   /** Kept by --keep-best / --min-similarity / --until; false: moved to rejected/ (`file` says so). */
   kept: z.boolean().optional(),
@@ -224,7 +224,7 @@ export async function repairManifest(manifest: Manifest, outDir: string): Promis
 }
 
 /**
- * `gen --keep-best` moves images it does not keep to `<out>/rejected/` (src/outputs/rejected.ts);
+ * `gen --keep-best` moves images it does not keep to `<out>/rejected/` (src/curation/rejected.ts);
  * a done image is at the top of the folder or there, under the same name.
  */
 export const REJECTED_DIR = "rejected";

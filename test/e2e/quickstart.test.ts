@@ -17,7 +17,7 @@ import { execa } from "execa";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeFaceModel, detectFaces } from "../../src/selfies/faces.js";
-import { headBox } from "../../src/outputs/thumb-frame.js";
+import { headBox } from "../../src/curation/thumb-frame.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);

@@ -5,8 +5,9 @@
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import type { Identity } from "../../identity/registry.js";
-import type { CommandContext } from "../context.js";
-import type { Wrap } from "../main.js";
+import type { GlobalSettings } from "../../settings/settings.js";
+import type { CommandContext, Wrap } from "../context.js";
+import type { TrainRequest } from "../../training/train.js";
 
 const EXAMPLES = `
 Examples:
@@ -74,6 +75,24 @@ function sizes(value: string): number[] {
   return parts.map(Number);
 }
 
+/** The flags that shape the training plan (everything else is how to run it). */
+function planOptions(flags: TrainFlags, samplePrompts: string[]): TrainRequest["options"] {
+  return {
+    ...(flags.model !== undefined ? { recipe: flags.model } : {}),
+    ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+    ...(flags.rank !== undefined ? { rank: flags.rank } : {}),
+    ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+    ...(flags.trigger !== undefined ? { trigger: flags.trigger } : {}),
+    ...(flags.class !== undefined ? { classWord: flags.class } : {}),
+    ...(flags.sampleEvery !== undefined ? { sampleEvery: flags.sampleEvery } : {}),
+    samplePrompts,
+    ...(flags.resolution !== undefined ? { resolutions: flags.resolution } : {}),
+    ...(flags.lowVram !== undefined ? { lowVram: flags.lowVram } : {}),
+    ...(flags.quantize !== undefined ? { quantize: flags.quantize } : {}),
+    ...(flags.gpu !== undefined ? { gpuIds: flags.gpu } : {}),
+  };
+}
+
 export function registerTrain(program: Command, wrap: Wrap): void {
   program
     .command("train")
@@ -118,13 +137,14 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         // --backend test registers a labelled rehearsal identity (no LoRA) in its own registry,
         // `<HEADSHOT_HOME>/test-mode/`, shared with `batch --backend test`: the real registry never
         // holds one, and real backends refuse it (src/cli/gen-rehearsal.ts).
-        const runCtx = backend === "test" ? await rehearsalContext(ctx, settings.home.value) : ctx;
         const { trainIdentity } = await import("../../training/train.js");
         const { loadPreset } = await import("../../presets/load.js");
         const { samplePromptsFromPreset } = await import("../../training/sample-prompts.js");
         const samplePreset = await loadPreset(flags.samplePreset, { cwd: ctx.cwd, userDirs: settings.presetDirs });
         const samplePrompts = samplePromptsFromPreset(samplePreset, flags.class ?? "person");
-        const outcome = await trainIdentity(runCtx, {
+        const { TrainView, renderTrainDryRun } = await import("../views/train.js");
+        const view = new TrainView(ctx.reporter);
+        const request = {
           selfiesDir: resolve(ctx.cwd, String(selfiesArg)),
           name: flags.name,
           backend,
@@ -137,24 +157,15 @@ export function registerTrain(program: Command, wrap: Wrap): void {
             ...(flags.destination !== undefined ? { destination: flags.destination } : {}),
             cancelOnInterrupt: Boolean(flags.cancelOnInterrupt),
           },
-          ...(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {}),
-          options: {
-            ...(flags.model !== undefined ? { recipe: flags.model } : {}),
-            ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
-            ...(flags.rank !== undefined ? { rank: flags.rank } : {}),
-            ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
-            ...(flags.trigger !== undefined ? { trigger: flags.trigger } : {}),
-            ...(flags.class !== undefined ? { classWord: flags.class } : {}),
-            ...(flags.sampleEvery !== undefined ? { sampleEvery: flags.sampleEvery } : {}),
-            samplePrompts,
-            ...(flags.resolution !== undefined ? { resolutions: flags.resolution } : {}),
-            ...(flags.lowVram !== undefined ? { lowVram: flags.lowVram } : {}),
-            ...(flags.quantize !== undefined ? { quantize: flags.quantize } : {}),
-            ...(flags.gpu !== undefined ? { gpuIds: flags.gpu } : {}),
-          },
-        });
-        if (!outcome.dryRun) {
-          const id = backend === "test" && outcome.identity ? await markRehearsal(runCtx, outcome.identity) : outcome.identity;
+          ...(await rehearsalHome(backend, settings, ctx.env)),
+          // The signal came from the terminal's Ctrl-C when we are interactive: the child got it too.
+          childSharesTerminal: ctx.deps.stdinIsTTY && Boolean(ctx.deps.stderr.isTTY),
+          options: planOptions(flags, samplePrompts),
+        };
+        const outcome = await trainIdentity(request, ctx.io(view.handle));
+        if (outcome.dryRun) renderTrainDryRun(ctx.reporter, request, outcome);
+        else {
+          const id = backend === "test" && outcome.identity ? await markRehearsal(ctx, request.settings.home.value, outcome.identity) : outcome.identity;
           ctx.reporter.summary({
             name: flags.name,
             backend,
@@ -167,18 +178,22 @@ export function registerTrain(program: Command, wrap: Wrap): void {
     );
 }
 
-/** A context whose HEADSHOT_HOME is the test-mode registry (see batch/identity-step.ts homeFor). */
-async function rehearsalContext(ctx: CommandContext, home: string): Promise<CommandContext> {
+/**
+ * `--backend test`: settings and environment whose HEADSHOT_HOME is the test-mode registry
+ * (batch/identity-step.ts homeFor, the same folder `batch --backend test` uses).
+ */
+async function rehearsalHome(backend: string, settings: GlobalSettings, env: CommandContext["env"]): Promise<Pick<TrainRequest, "settings" | "env">> {
+  if (backend !== "test") return { settings, env };
   const { homeFor } = await import("../../batch/identity-step.js");
-  const { CommandContext: Context } = await import("../context.js");
-  return new Context({ ...ctx.deps, env: { ...ctx.env, HEADSHOT_HOME: homeFor(home, "test") } }, ctx.reporter, ctx.globals);
+  const home = homeFor(settings.home.value, "test");
+  return { settings: { ...settings, home: { value: home, source: "env", from: "HEADSHOT_HOME" } }, env: { ...env, HEADSHOT_HOME: home } };
 }
 
 /** Records the identity as a rehearsal and tells the person what it can and cannot do. */
-async function markRehearsal(ctx: CommandContext, identity: Identity): Promise<Identity> {
+async function markRehearsal(ctx: CommandContext, home: string, identity: Identity): Promise<Identity> {
   const { saveIdentity } = await import("../../identity/registry.js");
   const marked: Identity = { ...identity, placeholder: true, rehearsal: true };
-  await saveIdentity(ctx.env.HEADSHOT_HOME ?? "", marked);
+  await saveIdentity(home, marked);
   ctx.reporter.warn(
     `"${identity.name}" is a REHEARSAL identity: no LoRA was trained. Use it with \`headshot gen --identity ${identity.name} --backend test\` to preview the workflow from your selfies; real backends refuse it.`,
   );

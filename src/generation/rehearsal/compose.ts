@@ -48,7 +48,7 @@ function labelSvg(image: PlannedImage, plant: Plant, width: number, height: numb
   const band = Math.round(120 * scale);
   const label = PLANT_LABELS[plant];
   // Bold sans-serif runs about 0.6 em per character: keep the title within 80% of the width, so a
-  // thumbnail zoomed in on the face (src/outputs/thumb-frame.ts) still shows all of it.
+  // thumbnail zoomed in on the face (src/curation/thumb-frame.ts) still shows all of it.
   const big = Math.min(Math.round(40 * scale), Math.floor((width * 0.8) / (label.title.length * 0.6)));
   const small = Math.round(22 * scale);
   const text = (y: number, content: string, size: number, weight = "normal") =>

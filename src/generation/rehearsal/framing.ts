@@ -51,7 +51,7 @@ export function selfieIndexFor(image: Pick<PlannedImage, "seed" | "index">, crop
 /**
  * Face width as a share of the canvas width for each camera distance of the composer
  * (src/presets/compose.ts writes it to promptJson.camera.distance); "small" is below the quality
- * floor for kept images (src/identity/calibration.ts KEPT_QUALITY).
+ * floor for kept images (src/scoring/calibration.ts KEPT_QUALITY).
  */
 export const FACE_SHARE: Record<string, number> = {
   "close-up": 0.3,
@@ -65,7 +65,7 @@ export const SMALL_FACE_SHARE = 0.07;
 export const FACE_CENTRE_Y = 0.42;
 /**
  * Headroom: the top of the head (hair: 0.7 face heights above the detected box, as the gallery's
- * thumbnails assume, src/outputs/thumb-frame.ts) stays below the label band (12% of the height,
+ * thumbnails assume, src/curation/thumb-frame.ts) stays below the label band (12% of the height,
  * compose.ts) with a little air. Close-ups on square frames move down to keep it.
  */
 export const HEADROOM_TOP = 0.14;

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../errors.js";
 import type { Identity } from "../../identity/registry.js";
-import type { IdentityReference } from "../../identity/scoring.js";
+import type { IdentityReference } from "../../scoring/similarity.js";
 import type { RehearsalCrop, RehearsalSource } from "./compose.js";
 
 /** src/generation/rehearsal or dist/generation/rehearsal -> the package's assets/rehearsal. */
@@ -47,7 +47,7 @@ export async function cropsOfDataset(imagesDir: string): Promise<RehearsalCrop[]
 async function prepareFolder(dir: string, home: string, signal?: AbortSignal): Promise<{ imagesDir: string; reference: IdentityReference | undefined }> {
   const { runCheck, prepareTrainingSet, DEFAULT_TRIGGER } = await import("../../selfies/index.js");
   const { sourceHash } = await import("../../training/train.js");
-  const { referenceFromEmbeddings } = await import("../../identity/scoring-reference.js");
+  const { referenceFromEmbeddings } = await import("../../scoring/reference.js");
   const report = await runCheck(dir, { home, ...(signal ? { signal } : {}) });
   const embeddings = report.images.filter((i) => i.verdict !== "reject" && i.embedding?.length).map((i) => i.embedding as number[]);
   const reference = referenceFromEmbeddings(`selfies ${dir}`, embeddings);
@@ -60,7 +60,7 @@ async function prepareFolder(dir: string, home: string, signal?: AbortSignal): P
 
 /** Scores the shipped portraits against the person; the least alike stands in for a stranger. */
 async function pickStranger(reference: IdentityReference, home: string, signal?: AbortSignal): Promise<RehearsalSource["stranger"]> {
-  const { scoreImages } = await import("../../identity/scoring-run.js");
+  const { scoreImages } = await import("../../scoring/score-images.js");
   const files = (await readdir(PORTRAITS_DIR)).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
   const scores = await scoreImages(
     files.map((f) => join(PORTRAITS_DIR, f)),
@@ -86,7 +86,7 @@ export interface RehearsalRequest {
 
 /** The person's crops and a stranger, or a usage error saying what is missing. */
 export async function loadRehearsalSource(request: RehearsalRequest): Promise<RehearsalSource> {
-  const { referenceFromIdentity, loadReference } = await import("../../identity/scoring-reference.js");
+  const { referenceFromIdentity, loadReference } = await import("../../scoring/reference.js");
   const signal = request.signal;
   let label: string;
   let imagesDir: string;

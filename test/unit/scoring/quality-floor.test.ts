@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { KEPT_QUALITY } from "../../../src/identity/calibration.js";
-import { faceQuality, type ImageScore } from "../../../src/identity/scoring.js";
-import { passes, qualityFloor, selectBest } from "../../../src/identity/scoring-select.js";
+import { KEPT_QUALITY } from "../../../src/scoring/calibration.js";
+import { faceQuality, type ImageScore } from "../../../src/scoring/similarity.js";
+import { passes, qualityFloor, selectBest } from "../../../src/scoring/select.js";
 
 function score(file: string, options: { relative?: number; sharpness?: number; faceWidth?: number; size?: number } = {}): ImageScore {
   const size = options.size ?? 1000;
