@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   E_IDENTITY_EXISTS: { exit: 2, meaning: "the identity is already trained" },
   E_IDENTITY_NO_VERSION: { exit: 2, meaning: "the identity has no trained version on Replicate" },
   E_IDENTITY_PLACEHOLDER: { exit: 2, meaning: "a test-mode placeholder identity used for real work" },
+  E_REHEARSAL_NO_SELFIES: { exit: 2, meaning: "a --backend test rehearsal has no prepared selfies of the person to draw from" },
   E_NOTHING_TO_RESUME: { exit: 2, meaning: "--resume with no unfinished training" },
   E_TRAIN_OPTIONS: { exit: 2, meaning: "training options that contradict each other or are out of range" },
   E_TRAIN_RESUME_MISMATCH: { exit: 2, meaning: "an unfinished training was started with other inputs" },
