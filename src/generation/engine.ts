@@ -13,6 +13,7 @@
  * - Ctrl-C stops creating; running jobs are handed to the backend's interrupt rule (Replicate:
  *   cancel what is still queued, leave what is already processing for the re-run to collect).
  */
+import { rmdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { InterruptedError, isAbortError, isHeadshotError, type HeadshotError } from "../errors.js";
@@ -23,6 +24,7 @@ import type { GenPlan, PlannedImage } from "./plan.js";
 import { finalizeImage } from "./finalize.js";
 import { recoverLostCreates } from "./recover.js";
 import { sleep } from "../util/sleep.js";
+import { DiskFullError, diskErrorCode } from "../util/disk-full.js";
 
 export type EngineEvent =
   | { type: "image.skipped"; key: string; file: string }
@@ -104,6 +106,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const rawDir = join(plan.outDir, RAW_DIR);
   let stopCreating = false;
   let fatal: HeadshotError | undefined;
+  let diskError: unknown;
   let finished = 0;
   let skipped = 0;
   let running = 0;
@@ -130,7 +133,10 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     const remaining = plan.images.length - c.done - c.failed - c.filtered;
     const elapsed = (Date.now() - started) / 1000;
     const eta = finished > 0 ? Math.round((elapsed / finished) * remaining) : null;
-    emit({ type: "progress", done: c.done, failed: c.failed, filtered: c.filtered, total: plan.images.length, running, spentUsd: Math.round(c.spent * 1000) / 1000, etaSeconds: eta });
+    // An image counts as done as soon as its manifest entry says so, a moment before its job
+    // leaves `running`: never report more running than are left ("4/4 done · 3 running", issue 15).
+    const inFlight = Math.max(0, Math.min(running, remaining));
+    emit({ type: "progress", done: c.done, failed: c.failed, filtered: c.filtered, total: plan.images.length, running: inFlight, spentUsd: Math.round(c.spent * 1000) / 1000, etaSeconds: eta });
   };
 
   const finalize = async (image: PlannedImage, filesWritten: () => void = () => undefined): Promise<void> => {
@@ -258,6 +264,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
             e.costUsd = result.costUsd;
             e.costSource = result.costSource;
             if (result.placeholder) e.placeholder = true;
+            if (result.rehearsal) e.rehearsal = result.rehearsal;
             if (result.remote) {
               e.predictionId ??= result.remote.id;
               e.modelRef = result.remote.modelRef;
@@ -272,6 +279,8 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
           return;
         } catch (error) {
           if (error instanceof InterruptedError || isAbortError(error) || signal.aborted) throw error;
+          // No retry onto a full disk: the entry keeps its state (a paid prediction stays `created`).
+          if (diskErrorCode(error)) throw error;
           const failure = asFailure(error);
           const retryable = failure.kind === "transient" || failure.kind === "reattach" || failure.kind === "expired";
           const canRetry = retryable && tries < maxAttempts && !stopCreating;
@@ -314,6 +323,12 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
         }
       }
     } catch (error) {
+      // A full (or read-only) disk stops new work; the images in flight settle first (issue 14, R2).
+      if (diskErrorCode(error) && !signal.aborted) {
+        diskError ??= error;
+        stopCreating = true;
+        return;
+      }
       if (!(error instanceof InterruptedError || isAbortError(error) || signal.aborted)) throw error;
       const entry = store.entry(key);
       let action: "cancelled" | "left-running" | "none" = "none";
@@ -348,8 +363,21 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const finishing = new Semaphore(Math.min(options.concurrency, Math.max(2, availableParallelism())));
   progress();
   await Promise.all(plan.images.map((image) => runImage(image)));
-  await store.commit();
+  await store.commit().catch((error: unknown) => {
+    if (!diskErrorCode(error)) throw error;
+    diskError ??= error;
+  });
+  // Raw outputs are deleted once finalised: an empty raw folder is clutter in every finished
+  // folder (issue 15). rmdir only removes it when empty, so a raw file still needed stays.
+  await rmdir(rawDir).catch(() => undefined);
   const c = counts();
+  if (diskError) {
+    throw new DiskFullError(diskErrorCode(diskError) ?? "ENOSPC", plan.outDir, {
+      landed: `${c.done} of ${plan.images.length} images landed and are kept; the manifest (${store.path}) records them`,
+      resume: "the same command: finished images are kept, paid predictions are collected, nothing is paid twice",
+      cause: diskError,
+    });
+  }
   return {
     total: plan.images.length,
     skipped,

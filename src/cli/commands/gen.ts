@@ -10,6 +10,7 @@ Examples:
   $ headshot gen --preset corporate --ref ./selfies --model flux-2-pro --count 8
   $ headshot gen --preset linkedin --identity jane --lora-url huggingface.co/jane/jane-lora --count 8
   $ headshot gen --preset corporate --count 4 --backend test          # free labelled placeholders
+  $ headshot gen --preset corporate --identity jane --keep-best 2 --crops --backend test   # free rehearsal
   $ headshot gen --preset corporate --identity jane --count 8 --seed 42 --dry-run
   $ headshot gen --preset ./presets/team.yaml --identity jane --json > run.ndjson
   $ headshot gen --preset corporate --identity jane --backend local --count 8 --seed 7
@@ -26,7 +27,10 @@ Backends:
              (--ai-toolkit / AI_TOOLKIT_DIR / AI_TOOLKIT_PYTHON, as for training). Offloading
              and quantization follow the GPU's free memory (nvidia-smi) unless --offload /
              --quantize say otherwise; gated base models need HF_TOKEN. Free, one image at a time.
-  test       labelled placeholder images made locally: free, never a real photo.
+  test       free and local, never a real photo. With --identity (train --backend test makes a
+             rehearsal identity) or --ref: labelled PREVIEWS drawn from your own selfies, some
+             planting a stranger, a soft image or a small face, scored and kept like a real run.
+             Without a person: labelled placeholder cards.
 
 Images land in --out with manifest.json, a sidecar .json per image and AI-generated labelling
 (IPTC DigitalSourceType in XMP). Re-run the same command to resume: finished images are skipped,
