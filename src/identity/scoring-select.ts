@@ -26,14 +26,15 @@ export interface Selection<T extends ImageScore = ImageScore> {
 
 /** Does this image count towards `--until K`? */
 export function passes(score: ImageScore, minSimilarity: number = IDENTITY_THRESHOLDS.match): boolean {
-  return score.faces === 1 && score.relative !== undefined && score.relative >= minSimilarity;
+  return score.faces === 1 && score.relative !== undefined && score.relative >= minSimilarity && (score.similarity ?? 0) >= IDENTITY_THRESHOLDS.matchFloor;
 }
 
 function reasonFor(score: ImageScore, minSimilarity: number): RejectReason | undefined {
   if (score.verdict === "unreadable") return "unreadable";
   if (score.faces === 0 || score.relative === undefined) return "no_face";
   if (score.faces > 1) return "multiple_faces";
-  if (score.relative < minSimilarity) return "below_min_similarity";
+  // The raw floor holds whatever --min-similarity says (calibration.ts: it keeps strangers out).
+  if (score.relative < minSimilarity || (score.similarity ?? 0) < IDENTITY_THRESHOLDS.matchFloor) return "below_min_similarity";
   return undefined;
 }
 

@@ -27,7 +27,11 @@ export interface FaceResult {
   yaw: number;
   pitch: number;
   roll: number;
-  /** faceres descriptor (1024 values), unit-normalised; empty when the model gave none. */
+  /**
+   * Likeness descriptor: dlib's ResNet descriptor as ported by @vladmandic/face-api (128 values),
+   * unit-normalised; empty when none could be computed. Chosen over Human's faceres by measurement
+   * on real photos (test/bench/LIKENESS.md, issue 18).
+   */
   embedding: number[];
 }
 
@@ -44,7 +48,8 @@ export interface DetectOptions {
 }
 
 /** Detector settings; also part of the analysis cache key (check-cache.ts). */
-export const FACE_MODEL_ID = "human-3.3.6/blazeface-back+facemesh+faceres/wasm/max10/second-box-0.5";
+export const FACE_MODEL_ID = "human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-dlib-resnet/wasm/max10/second-box-0.5";
+
 const MAX_DETECTED = 10;
 const DEFAULT_MIN_SCORE = 0.5;
 /**
@@ -57,6 +62,8 @@ const SECONDARY_MIN_BOX_SCORE = 0.5;
 
 interface WorkerPaths {
   humanFile: string;
+  faceApiFile: string;
+  faceApiModelDir: string;
   modelDir: string;
   wasmDir: string;
   tfCore: string;
@@ -67,14 +74,18 @@ function packagePaths(): WorkerPaths {
   try {
     // "require" resolves to dist/human.node.js; its sibling is the WASM build we want.
     const humanDist = dirname(require.resolve("@vladmandic/human"));
+    const faceApiRoot = dirname(require.resolve("@vladmandic/face-api/package.json"));
     return {
       humanFile: join(humanDist, "human.node-wasm.js"),
+      // The node-wasm build shares @tensorflow/tfjs-backend-wasm with Human (one backend per worker).
+      faceApiFile: join(faceApiRoot, "dist", "face-api.node-wasm.js"),
+      faceApiModelDir: join(faceApiRoot, "model"),
       modelDir: join(humanDist, "..", "models"),
       wasmDir: join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/"),
       tfCore: require.resolve("@tensorflow/tfjs-core"),
     };
   } catch (error) {
-    throw new DependencyError("The face models (@vladmandic/human, @tensorflow/tfjs-backend-wasm) are not installed.", {
+    throw new DependencyError("The face models (@vladmandic/human, @vladmandic/face-api, @tensorflow/tfjs-backend-wasm) are not installed.", {
       hint: "Reinstall headshot: npm install -g headshot",
       cause: error,
     });
@@ -116,7 +127,10 @@ interface RawFace {
   /** The detector's (BlazeFace) own confidence, before the face mesh refines the score. */
   boxScore: number;
   angle: { yaw: number; pitch: number; roll: number } | null;
+  /** Human's faceres (kept in the message for debugging; not used for likeness). */
   embedding: number[];
+  /** dlib ResNet descriptor from face-api (see face-worker-source.ts). */
+  descriptor?: number[];
 }
 type WorkerMessage =
   | { type: "ready" }
@@ -336,7 +350,7 @@ export async function detectFaces(input: string | Uint8Array | RgbImage, options
       yaw: toDegrees(f.angle?.yaw),
       pitch: toDegrees(f.angle?.pitch),
       roll: toDegrees(f.angle?.roll),
-      embedding: f.embedding.length ? normalise(f.embedding) : [],
+      embedding: f.descriptor?.length ? normalise(f.descriptor) : [],
     }));
   return dedupeFaces(faces);
 }

@@ -8,6 +8,7 @@ import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { CommandContext } from "../cli/context.js";
 import { SelfiesRejectedError, UsageError } from "../errors.js";
+import { DESCRIPTOR_MODEL } from "../identity/calibration.js";
 import { identityPaths, validateIdentityName } from "../identity/paths.js";
 import { embeddingCentroid, findIdentity, saveIdentity, sha256File, type Identity } from "../identity/registry.js";
 import type { CheckReport } from "../selfies/types.js";
@@ -283,7 +284,7 @@ async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared &
       usable: set.usable,
       total: set.total,
       ...(set.selfSimilarity ? { selfSimilarity: set.selfSimilarity } : {}),
-      ...(centroid ? { embedding: { model: "human-faceres", dims: centroid.length, count: embeddings.length, centroid } } : {}),
+      ...(centroid ? { embedding: { model: DESCRIPTOR_MODEL, dims: centroid.length, count: embeddings.length, centroid } } : {}),
     },
     createdAt: ctx.now().toISOString(),
   };

@@ -33,10 +33,14 @@ describe("relative similarity", () => {
     const judged = judge({ faces: 1, embedding: fresh }, ref);
     expect(judged.relative).toBeGreaterThan(0.85);
     expect(judged.relative).toBeLessThan(1.15);
-    expect(identityVerdict(IDENTITY_THRESHOLDS.match)).toBe("match");
-    expect(identityVerdict(IDENTITY_THRESHOLDS.match - 0.001)).toBe("doubtful");
-    expect(identityVerdict(IDENTITY_THRESHOLDS.doubtful)).toBe("doubtful");
-    expect(identityVerdict(IDENTITY_THRESHOLDS.doubtful - 0.001)).toBe("not_you");
+    const t = IDENTITY_THRESHOLDS;
+    expect(identityVerdict(t.match, t.matchFloor)).toBe("match");
+    expect(identityVerdict(t.match - 0.001, t.matchFloor)).toBe("doubtful");
+    expect(identityVerdict(t.doubtful, t.doubtfulFloor)).toBe("doubtful");
+    expect(identityVerdict(t.doubtful - 0.001, t.doubtfulFloor)).toBe("not_you");
+    // The raw floor holds whatever the relative score: a loose reference cannot let a stranger in.
+    expect(identityVerdict(1.2, t.matchFloor - 0.001)).toBe("doubtful");
+    expect(identityVerdict(1.2, t.doubtfulFloor - 0.001)).toBe("not_you");
   });
 
   it("flags images without exactly one face whatever their similarity", () => {
@@ -79,13 +83,13 @@ describe("face quality and rank", () => {
 });
 
 function fake(file: string, relative: number | undefined, faces = 1, quality = 1): ImageScore {
-  const verdict = faces === 0 ? "no_face" : faces > 1 ? "multiple_faces" : identityVerdict(relative ?? 0);
+  const verdict = faces === 0 ? "no_face" : faces > 1 ? "multiple_faces" : identityVerdict(relative ?? 0, relative ?? 0);
   return {
     file,
     path: `/x/${file}`,
     sha256: "",
     faces,
-    ...(relative !== undefined ? { relative, similarity: relative * 0.7 } : {}),
+    ...(relative !== undefined ? { relative, similarity: relative } : {}),
     verdict,
     quality: { score: quality, issues: [] },
     rank: rankOf(verdict, relative, quality),
