@@ -4,7 +4,7 @@
  * on the spot with the selfie checker (only the photos `check` would use count).
  */
 import { UsageError } from "../errors.js";
-import { DESCRIPTOR_DIMS, DESCRIPTOR_MODEL } from "./calibration.js";
+import { DESCRIPTOR_MODEL } from "./calibration.js";
 import { getIdentity, embeddingCentroid, type Identity } from "./registry.js";
 import type { IdentityReference } from "./scoring.js";
 
@@ -39,7 +39,7 @@ export function referenceFromIdentity(identity: Identity): IdentityReference | u
   if (!summary || !spread || summary.count < MIN_REFERENCE_SELFIES || summary.centroid.length === 0) return undefined;
   // Registered with another face model (faceres before issue 18): its numbers mean nothing to
   // this one's thresholds, so the caller measures the training images again.
-  if (summary.model !== DESCRIPTOR_MODEL || summary.centroid.length !== DESCRIPTOR_DIMS) return undefined;
+  if (summary.model !== DESCRIPTOR_MODEL) return undefined;
   return {
     label: `identity ${identity.name}`,
     centroid: summary.centroid,

@@ -26,15 +26,23 @@ export interface Selection<T extends ImageScore = ImageScore> {
 
 /** Does this image count towards `--until K`? */
 export function passes(score: ImageScore, minSimilarity: number = IDENTITY_THRESHOLDS.match): boolean {
-  return score.faces === 1 && score.relative !== undefined && score.relative >= minSimilarity && (score.similarity ?? 0) >= IDENTITY_THRESHOLDS.matchFloor;
+  return score.faces === 1 && score.relative !== undefined && score.relative >= minSimilarity && (score.similarity ?? 0) >= rawFloor(minSimilarity);
+}
+
+/**
+ * The raw-similarity floor that goes with a relative threshold: `match`'s by default; a lower
+ * --min-similarity lowers it to `doubtful`'s, never below (calibration.ts: that floor is what keeps
+ * strangers out).
+ */
+export function rawFloor(minSimilarity: number): number {
+  return minSimilarity >= IDENTITY_THRESHOLDS.match ? IDENTITY_THRESHOLDS.matchFloor : IDENTITY_THRESHOLDS.doubtfulFloor;
 }
 
 function reasonFor(score: ImageScore, minSimilarity: number): RejectReason | undefined {
   if (score.verdict === "unreadable") return "unreadable";
   if (score.faces === 0 || score.relative === undefined) return "no_face";
   if (score.faces > 1) return "multiple_faces";
-  // The raw floor holds whatever --min-similarity says (calibration.ts: it keeps strangers out).
-  if (score.relative < minSimilarity || (score.similarity ?? 0) < IDENTITY_THRESHOLDS.matchFloor) return "below_min_similarity";
+  if (score.relative < minSimilarity || (score.similarity ?? 0) < rawFloor(minSimilarity)) return "below_min_similarity";
   return undefined;
 }
 
