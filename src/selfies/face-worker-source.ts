@@ -11,11 +11,11 @@
  *
  * Likeness descriptor (issue 18): @vladmandic/face-api's port of dlib's ResNet face descriptor
  * (128 values), run on the same tensor and the same tfjs WASM backend as Human. Its descriptor is
- * only good on the face chip it was trained with: the 68-landmark box padded by 20% and padded to
- * a square with black (face-api src/classes/FaceLandmarks.ts `alignMinBbox`, src/dom/NetInput.ts
- * `toBatchTensor`). Measured on real photos (test/bench/LIKENESS.md): face-api's own SSD + 68
- * landmarks + descriptor had an equal error rate of 0.07%; the same descriptor on a chip cut
- * from Human's box or mesh, 1.5-3%. So face-api's detector gives the chip, each Human face takes
+ * only good on the face chip it was trained with: dlib's alignment box from 68 landmarks, cut by
+ * face-api itself (face-api src/globalApi/ComputeFaceDescriptorsTasks.ts, src/classes/
+ * FaceLandmarks.ts `alignDlib`). Measured on real photos (test/bench/LIKENESS.md): face-api's own
+ * SSD + 68 landmarks + descriptor had an equal error rate of 0.07%; the same descriptor on a chip
+ * cut from Human's box or mesh, 1.5-3%. So face-api's detector gives the chip, each Human face takes
  * the descriptor of the face-api face it overlaps, and a face SSD misses (small, low-resolution
  * faces) gets one from face-api's landmarks run on Human's box.
  */
@@ -61,42 +61,30 @@ function overlap(a, b) {
   return (x * y) / Math.max(1, Math.min(a[2] * a[3], b[2] * b[3]));
 }
 
-// The chip face-api's recogniser expects: the landmarks' box + 20%, clipped, black-padded square.
-async function describeFromLandmarks(image, width, height, points) {
-  const tf = human.tf;
-  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-  let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
-  const padX = (x1 - x0) * 0.1, padY = (y1 - y0) * 0.1;
-  x0 = Math.max(0, x0 - padX); y0 = Math.max(0, y0 - padY); x1 = Math.min(width, x1 + padX); y1 = Math.min(height, y1 + padY);
-  const scale = 150 / Math.max(1, x1 - x0, y1 - y0);
-  const w = Math.max(1, Math.round((x1 - x0) * scale)), h = Math.max(1, Math.round((y1 - y0) * scale));
-  const chip = tf.tidy(() => {
-    const cut = tf.image.cropAndResize(image, [[y0 / height, x0 / width, y1 / height, x1 / width]], [0], [h, w]);
-    const px = 150 - w, py = 150 - h;
-    return tf.pad(cut, [[0, 0], [Math.floor(py / 2), py - Math.floor(py / 2)], [Math.floor(px / 2), px - Math.floor(px / 2)], [0, 0]]).squeeze();
-  });
+// The chip face-api's recogniser expects: dlib's alignment box from the eyes and mouth, cut by
+// face-api's own extractFaceTensors (as src/globalApi/ComputeFaceDescriptorsTasks.ts does).
+async function describeFromLandmarks(frame, landmarks) {
+  const [chip] = await faceapi.extractFaceTensors(frame, [landmarks.align(null, { useDlibAlignment: true })]);
   try { return Array.from(await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(chip)); } finally { chip.dispose(); }
 }
 
-// Fallback for a face SSD did not find: 68 landmarks on Human's box, then the usual chip.
-async function describeFromBox(image, width, height, box) {
-  const tf = human.tf;
+// Fallback for a face SSD did not find (small or low-resolution faces): 68 landmarks on Human's
+// box, shifted back into the frame, then the same chip.
+async function describeFromBox(frame, width, height, box) {
   const side = Math.max(box[2], box[3]);
-  const x0 = box[0] + box[2] / 2 - side / 2, y0 = box[1] + box[3] / 2 - side / 2;
-  const crop = tf.tidy(() => tf.image.cropAndResize(image, [[y0 / height, x0 / width, (y0 + side) / height, (x0 + side) / width]], [0], [224, 224]).squeeze());
+  const x = Math.max(0, Math.round(box[0] + box[2] / 2 - side / 2)), y = Math.max(0, Math.round(box[1] + box[3] / 2 - side / 2));
+  const rect = new faceapi.Rect(x, y, Math.min(width - x, Math.round(side)), Math.min(height - y, Math.round(side)));
+  const [crop] = await faceapi.extractFaceTensors(frame, [rect]);
   let marks;
   try { marks = await faceapi.nets.faceLandmark68Net.detectLandmarks(crop); } finally { crop.dispose(); }
-  const points = marks.positions.map((p) => [x0 + (p.x / 224) * side, y0 + (p.y / 224) * side]);
-  return describeFromLandmarks(image, width, height, points);
+  return describeFromLandmarks(frame, marks.shiftBy(rect.x, rect.y));
 }
 
 async function describe(input, width, height, humanFaces) {
   if (!humanFaces.length) return [];
-  const image = human.tf.cast(input, "float32");
+  const frame = input.squeeze([0]);
   try {
-    const frame = image.squeeze();
-    let found;
-    try { found = await faceapi.detectAllFaces(frame, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 })).withFaceLandmarks(); } finally { frame.dispose(); }
+    const found = await faceapi.detectAllFaces(frame, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 })).withFaceLandmarks();
     const out = [];
     for (const f of humanFaces) {
       let best = null, bestOverlap = 0.3;
@@ -105,13 +93,11 @@ async function describe(input, width, height, humanFaces) {
         const o = overlap(f.box, [b.x, b.y, b.width, b.height]);
         if (o > bestOverlap) { best = g; bestOverlap = o; }
       }
-      out.push(best
-        ? await describeFromLandmarks(image, width, height, best.landmarks.positions.map((p) => [p.x, p.y]))
-        : await describeFromBox(image, width, height, f.box));
+      out.push(best ? await describeFromLandmarks(frame, best.landmarks) : await describeFromBox(frame, width, height, f.box));
     }
     return out;
   } finally {
-    image.dispose();
+    frame.dispose();
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * Offline face detection and faceres embeddings with @vladmandic/human on its WASM backend,
+ * Offline face detection (@vladmandic/human) and likeness descriptors (@vladmandic/face-api's
+ * dlib ResNet port) on the tfjs WASM backend,
  * run in worker threads (face-worker-source.ts): tfjs-backend-wasm is single-threaded in Node, so
  * a pool of workers is how both cores run the models at once (issue 3's bench), and the main
  * thread stays free to decode the next photo with sharp.
@@ -48,7 +49,7 @@ export interface DetectOptions {
 }
 
 /** Detector settings; also part of the analysis cache key (check-cache.ts). */
-export const FACE_MODEL_ID = "human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-dlib-resnet/wasm/max10/second-box-0.5";
+export const FACE_MODEL_ID = "human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-ssd+lm68+dlib-resnet/wasm/max10/second-box-0.5";
 
 const MAX_DETECTED = 10;
 const DEFAULT_MIN_SCORE = 0.5;
@@ -106,7 +107,8 @@ function humanConfig(paths: WorkerPaths): Record<string, unknown> {
       detector: { maxDetected: MAX_DETECTED, rotation: false, minConfidence: 0.3, return: false, skipFrames: 0, skipTime: 0 },
       mesh: { enabled: true },
       iris: { enabled: false },
-      description: { enabled: true, skipFrames: 0, skipTime: 0 },
+      // faceres is replaced by face-api's dlib descriptor (face-worker-source.ts): one CNN pass less.
+      description: { enabled: false },
       emotion: { enabled: false },
       antispoof: { enabled: false },
       liveness: { enabled: false },
