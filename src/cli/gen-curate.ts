@@ -7,6 +7,7 @@
  */
 import { rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { IDENTITY_THRESHOLDS } from "../identity/calibration.js";
 import { InterruptedError, UsageError, type HeadshotErrorOptions } from "../errors.js";
 import type { EngineResult } from "../generation/engine.js";
 import type { ManifestStore } from "../generation/manifest.js";
@@ -229,7 +230,7 @@ export async function finishCuration(
       ...(compare && options.ref ? { selfies: resolve(ctx.cwd, options.ref) } : {}),
       ...(options.keepBest !== undefined ? { keep: options.keepBest } : {}),
       // --until keeps what passes: the minimum applies even when not given.
-      ...(options.minSimilarity !== undefined || options.until !== undefined ? { minSimilarity: options.minSimilarity ?? 0.8 } : {}),
+      ...(options.minSimilarity !== undefined || options.until !== undefined ? { minSimilarity: options.minSimilarity ?? IDENTITY_THRESHOLDS.match } : {}),
       crops: Boolean(options.crops),
       title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}`,
       ...(scored ? { scored } : {}),
