@@ -300,7 +300,7 @@ export async function runGenCommand(ctx: CommandContext, options: GenCliOptions)
       signal: ctx.signal,
       onEvent: (event) => view.onEvent(event),
       now: () => ctx.now(),
-      gate: curation.gate,
+      gate: curation.gate ?? curation.queue,
     });
   } catch (error) {
     view.stop();

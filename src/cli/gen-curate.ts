@@ -14,6 +14,7 @@ import type { ManifestStore } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { IdentityReference, ImageScore } from "../identity/scoring.js";
 import type { AfterBatchResult } from "../outputs/after-batch.js";
+import type { ScoreQueue } from "./gen-score-queue.js";
 import type { GenCliOptions } from "./commands/gen.js";
 import type { CommandContext } from "./context.js";
 import { UntilGate } from "./gen-until.js";
@@ -77,6 +78,26 @@ export function curateResumeArgs(options: GenCliOptions): string[] {
 export interface Curation {
   reference: IdentityReference | undefined;
   gate: UntilGate | undefined;
+  /** Plain `gen --identity/--ref`: scores each image as it lands (gen-score-queue.ts). */
+  queue?: ScoreQueue | undefined;
+}
+
+/** The pipelined scorer for a plain scored batch, or undefined (not scoring, placeholders, no reference yet). */
+async function scoreQueueFor(ctx: CommandContext, options: GenCliOptions, plan: GenPlan, home: string, reference: IdentityReference | undefined): Promise<ScoreQueue | undefined> {
+  if (options.score === false || options.backend === "test" || !(options.identity || options.ref)) return undefined;
+  let ref = reference;
+  if (!ref) {
+    try {
+      const { loadReference } = await import("../identity/scoring-reference.js");
+      ref = await loadReference({ home, ...(options.identity ? { identity: options.identity } : { selfies: resolve(ctx.cwd, options.ref!) }), signal: ctx.signal });
+    } catch (error) {
+      // finishCuration reports it (scoring is a bonus for a plain batch).
+      if (error instanceof UsageError) return undefined;
+      throw error;
+    }
+  }
+  const { ScoreQueue } = await import("./gen-score-queue.js");
+  return new ScoreQueue(ref, { outDir: plan.outDir, home, signal: ctx.signal });
 }
 
 /**
@@ -89,7 +110,7 @@ export async function prepareCuration(ctx: CommandContext, options: GenCliOption
     const { loadReference } = await import("../identity/scoring-reference.js");
     reference = await loadReference({ home, ...(options.identity ? { identity: options.identity } : { selfies: resolve(ctx.cwd, options.ref!) }), signal: ctx.signal });
   }
-  if (options.until === undefined && options.budget === undefined) return { reference, gate: undefined };
+  if (options.until === undefined && options.budget === undefined) return { reference, gate: undefined, queue: await scoreQueueFor(ctx, options, plan, home, reference) };
   const { PRICE_TABLE } = await import("../generation/prices.js");
   const { priceKey } = await import("../generation/run-gen.js");
   const reporter = ctx.reporter;
@@ -200,10 +221,10 @@ export async function finishCuration(
   const { afterBatch } = await import("../outputs/after-batch.js");
   const { REJECT_MESSAGES } = await import("../outputs/rejected.js");
   const reporter = ctx.reporter;
-  const scored = curation.gate?.scores;
+  const scored = curation.gate?.scores ?? (await curation.queue?.drain());
   // Placeholders have no face: scoring them would only set every one aside.
   let compare = options.score !== false && !run.placeholder && Boolean(options.identity || options.ref);
-  const warnings: string[] = [...(curation.gate?.warnings ?? [])];
+  const warnings: string[] = [...(curation.gate?.warnings ?? []), ...(curation.queue?.warnings ?? [])];
   if (run.placeholder && selecting(options)) warnings.push("--backend test makes placeholders without faces: nothing was scored or set aside");
   if (compare && !curation.reference) {
     // Plain `gen --identity`: scoring is a bonus; an identity without a selfie summary or dataset

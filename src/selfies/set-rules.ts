@@ -8,10 +8,12 @@
  * framing of one photo is a useful training image, so the cosine alone is not used.
  *
  * Identity outliers (issue 18), on the dlib ResNet descriptor (face-api, see faces.ts), measured on
- * real photos (test/bench/LIKENESS.md): one person's photos pair at cosine 0.87-0.99 (low-resolution
+ * real photos (test/bench/LIKENESS.md): one person's photos pair at cosine 0.91-0.99 (low-resolution
  * TV stills included), different people at median 0.84, p99 0.91, max 0.94. A photo whose median
- * cosine to the others is below 0.86 is a clear outlier (reject: almost surely someone else); below
- * 0.90 a weak one (warning: look at it; one person's odd photo can land there).
+ * cosine to the others is below 0.86 is a clear outlier (reject: almost surely someone else), and so
+ * is one below 0.90 when the other photos agree with each other 0.06 more (their median); otherwise
+ * below 0.90 is a weak one (warning: look at it; one person's odd photo can land there). No genuine
+ * pair on the real set scored under 0.906, so no genuine photo there reaches either line.
  */
 import { median, percentile, hamming } from "./quality.js";
 import { cosine } from "./faces.js";
@@ -25,6 +27,8 @@ export const SET_THRESHOLDS = {
   identityWarnCosine: 0.9,
   /** Below this: reject. */
   identityRejectCosine: 0.86,
+  /** Under the warning line and this far below the rest's own median: reject too. */
+  identityRejectGap: 0.06,
   minUsable: 6,
   recommendedMin: 10,
   recommendedMax: 20,
@@ -93,7 +97,14 @@ export function setReasons(entries: SetEntry[]): Map<number, Reason[]> {
     for (const i of faces) {
       const sims = faces.filter((j) => j !== i).map((j) => cosine(entries[i]!.embedding!, entries[j]!.embedding!));
       const m = median(sims);
-      if (m < t.identityRejectCosine) {
+      // A clear outlier: far below what any two photos of one person scored, or below the warning
+      // line while the rest of the set agrees much more closely with itself (a look-alike
+      // stranger among near-identical photos: Hopper among Collins variants reads 0.89 vs 0.97).
+      const rest = faces.filter((j) => j !== i);
+      const restSims: number[] = [];
+      for (const a of rest) for (const b of rest) if (a < b) restSims.push(cosine(entries[a]!.embedding!, entries[b]!.embedding!));
+      const clear = m < t.identityRejectCosine || (m < t.identityWarnCosine && restSims.length > 0 && m < median(restSims) - t.identityRejectGap);
+      if (clear) {
         add(i, {
           code: "identity_outlier",
           severity: "reject",

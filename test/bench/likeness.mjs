@@ -59,12 +59,15 @@ for (const t of [...genuine, ...strangers]) {
 const verdicts = { genuine: { match: 0, doubtful: 0, not_you: 0 }, strangers: { match: 0, doubtful: 0, not_you: 0 } };
 const matchedStrangers = [];
 const missedGenuine = [];
+const extremes = { genuineSim: 2, genuineRel: 9, strangerSim: -1, strangerRel: -1 };
 for (const [person, list] of people) {
   if (list.length >= 3)
     list.forEach((probe, i) => {
       const ref = referenceFromEmbeddings(person, list.filter((_, j) => j !== i).map((p) => p.e));
       const v = judge({ faces: 1, embedding: probe.e }, ref);
       verdicts.genuine[v.verdict]++;
+      extremes.genuineSim = Math.min(extremes.genuineSim, v.similarity);
+      extremes.genuineRel = Math.min(extremes.genuineRel, v.relative);
       if (v.verdict !== "match") missedGenuine.push(`${person}/${probe.file} (${v.verdict}, ${v.similarity}, ${v.relative})`);
     });
   if (list.length >= 2) {
@@ -73,6 +76,8 @@ for (const [person, list] of people) {
       if (other.person !== person) {
         const v = judge({ faces: 1, embedding: other.e }, ref);
         verdicts.strangers[v.verdict]++;
+        extremes.strangerSim = Math.max(extremes.strangerSim, v.similarity);
+        extremes.strangerRel = Math.max(extremes.strangerRel, v.relative);
         if (v.verdict === "match") matchedStrangers.push(`${other.person}/${other.file} as ${person}`);
       }
   }
@@ -119,6 +124,8 @@ const lines = [
   "| --- | --- | --- | --- | --- |",
   `| genuine (one photo vs the person's others) | ${gn} | ${pct(g.match, gn)} | ${pct(g.doubtful, gn)} | ${pct(g.not_you, gn)} |`,
   `| strangers (a photo vs another person's photos) | ${sn} | ${pct(s.match, sn)} | ${pct(s.doubtful, sn)} | ${pct(s.not_you, sn)} |`,
+  "",
+  `Lowest genuine probe: similarity ${extremes.genuineSim}, relative ${extremes.genuineRel}. Highest stranger probe: similarity ${extremes.strangerSim}, relative ${extremes.strangerRel}.`,
   "",
   `Genuine not matched: ${missedGenuine.join("; ") || "none"}. Strangers matched: ${matchedStrangers.join("; ") || "none"}.`,
   "",

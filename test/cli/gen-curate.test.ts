@@ -10,6 +10,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCheck } from "../../src/selfies/index.js";
 import { embeddingCentroid } from "../../src/identity/registry.js";
+import { DESCRIPTOR_MODEL } from "../../src/identity/calibration.js";
 import { readXmpFields } from "../../src/generation/xmp.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
 import { runCli, tempWorkspace } from "../support/run-cli.js";
@@ -66,7 +67,7 @@ beforeAll(async () => {
       usable: report.set.usable,
       total: report.set.total,
       selfSimilarity: report.set.selfSimilarity!,
-      embedding: { model: "human-faceres", dims: 1024, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
+      embedding: { model: DESCRIPTOR_MODEL, dims: embeddings[0]!.length, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
     },
   });
 }, 120_000);
