@@ -14,6 +14,8 @@ import type { Manifest } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { RunEvent } from "../generation/run-gen.js";
 import type { Identity } from "../identity/registry.js";
+import type { ScoreQueue } from "../identity/score-queue.js";
+import type { ImageScore } from "../identity/scoring.js";
 import type { GlobalSettings } from "../settings/settings.js";
 import { writeJsonAtomic } from "../util/atomic-write.js";
 import { estimateImagesUsd, type Budget } from "./budget.js";
@@ -156,6 +158,7 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
   const doneBefore = plan.images.length - remaining.length;
   const outcome: PresetOutcome = { preset: preset.name, dir, status: "done", images: doneBefore, expected: plan.images.length, failed: 0, costUsd: costBefore };
   if (superseded) outcome.superseded = superseded;
+  let queue: ScoreQueue | undefined;
 
   if (remaining.length > 0 || (manifest && Object.values(manifest.images).some((e) => e.status !== "done"))) {
     const key = plan.model === "test" || plan.model === "local" ? plan.model : (`replicate:${plan.model}` as const);
@@ -165,6 +168,8 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
     if (!reservation) throw new BudgetStop(`${remaining.length} image${remaining.length === 1 ? "" : "s"} of ${person.name}/${preset.name}`, estimateUsd, input.budget);
     input.onEvent({ type: "preset.start", person: person.name, preset: preset.name, dir, remaining: remaining.length, total: plan.images.length, estimateUsd });
     let spentThisRun = 0;
+    // Scored as each image lands, while the others are still running (issue 18).
+    queue = await scoreQueueFor(input, dir);
     try {
       const { runGeneration } = await import("../generation/run-gen.js");
       // Local images run one at a time on the GPU lane (run-batch.ts); remote ones share the slots.
@@ -196,6 +201,7 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
             input.onEvent({ type: "gen.event", person: person.name, preset: preset.name, event });
           },
           now: input.now,
+          ...(queue ? { gate: queue } : {}),
         });
       });
       const { result } = output;
@@ -223,8 +229,18 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
     input.onEvent({ type: "preset.skipped", person: person.name, preset: preset.name, dir, images: doneBefore });
   }
 
-  if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome));
+  const scored = await queue?.drain();
+  if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome, scored));
   return outcome;
+}
+
+async function scoreQueueFor(input: GenStepInput, dir: string): Promise<ScoreQueue | undefined> {
+  if (!wantsCuration(input.person) || input.person.backend === "test") return undefined;
+  const { referenceFromIdentity } = await import("../identity/scoring-reference.js");
+  const reference = referenceFromIdentity(input.identity);
+  if (!reference) return undefined;
+  const { ScoreQueue } = await import("../identity/score-queue.js");
+  return new ScoreQueue(reference, { outDir: dir, home: input.home, signal: input.signal });
 }
 
 function manifestCost(manifest: Manifest | undefined): number {
@@ -258,7 +274,7 @@ async function enospcError(error: unknown, dir: string, images: number): Promise
   });
 }
 
-async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, dir: string, outcome: PresetOutcome): Promise<void> {
+async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, dir: string, outcome: PresetOutcome, scored?: Map<string, ImageScore>): Promise<void> {
   const { person, identity } = input;
   const { readManifest } = await import("../generation/manifest.js");
   const manifest = await readManifest(dir);
@@ -291,6 +307,7 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
       moveRejected: false,
       crops: person.crops,
       sidecars: "all",
+      ...(scored ? { scored } : {}),
       title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · TEST PLACEHOLDERS" : ""}`,
       signal: input.signal,
       now: input.now,

@@ -14,7 +14,7 @@ import type { ManifestStore } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { IdentityReference, ImageScore } from "../identity/scoring.js";
 import type { AfterBatchResult } from "../outputs/after-batch.js";
-import type { ScoreQueue } from "./gen-score-queue.js";
+import type { ScoreQueue } from "../identity/score-queue.js";
 import type { GenCliOptions } from "./commands/gen.js";
 import type { CommandContext } from "./context.js";
 import { UntilGate } from "./gen-until.js";
@@ -78,7 +78,7 @@ export function curateResumeArgs(options: GenCliOptions): string[] {
 export interface Curation {
   reference: IdentityReference | undefined;
   gate: UntilGate | undefined;
-  /** Plain `gen --identity/--ref`: scores each image as it lands (gen-score-queue.ts). */
+  /** Plain `gen --identity/--ref`: scores each image as it lands (src/identity/score-queue.ts). */
   queue?: ScoreQueue | undefined;
 }
 
@@ -96,7 +96,7 @@ async function scoreQueueFor(ctx: CommandContext, options: GenCliOptions, plan: 
       throw error;
     }
   }
-  const { ScoreQueue } = await import("./gen-score-queue.js");
+  const { ScoreQueue } = await import("../identity/score-queue.js");
   return new ScoreQueue(ref, { outDir: plan.outDir, home, signal: ctx.signal });
 }
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import pLimit from "p-limit";
 import type { CreateGate } from "../generation/engine.js";
 import type { ManifestEntry } from "../generation/manifest.js";
-import type { IdentityReference, ImageScore } from "../identity/scoring.js";
+import type { IdentityReference, ImageScore } from "./scoring.js";
 
 /** Images decoded and scored at once: two per face-model worker keeps both cores busy. */
 const IN_FLIGHT = 4;
@@ -50,7 +50,7 @@ export class ScoreQueue implements CreateGate {
   private async score(file: string): Promise<void> {
     if (this.options.signal?.aborted || this.scores.has(file)) return;
     try {
-      const { scoreImage } = await import("../identity/scoring-run.js");
+      const { scoreImage } = await import("./scoring-run.js");
       const score = await scoreImage(join(this.options.outDir, file), this.reference, { root: this.options.outDir, home: this.options.home });
       this.scores.set(score.file, score);
     } catch (error) {
