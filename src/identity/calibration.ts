@@ -8,18 +8,19 @@
  * A verdict needs both: the floor on raw similarity stops a stranger who happens to sit close to
  * a loose reference set; the relative score stops a look-alike against a tight one.
  *
- * Measured with test/bench/likeness.mjs on 87 real photos of 32 people (sources and results in
- * test/bench/LIKENESS.md), 2026-12-07. Each photo of a person with 3+ photos scored against that
- * person's other photos (60 genuine probes); every photo scored against every other person with
- * 2+ photos (2006 stranger probes):
+ * Measured with test/bench/likeness.mjs on 87 real photos of 29 people (sources and results in
+ * test/bench/LIKENESS.md), 2026-12-07. Photo against photo (130 genuine pairs, 3611 strangers):
  *
- * | descriptor                   | pairwise EER | genuine similarity min / p2 | strangers p99 / max |
- * | ---------------------------- | ------------ | --------------------------- | ------------------- |
- * | Human faceres (before)       | 3.1%         | 0.415 / 0.480 (pair cosine) | 0.557 / 0.629       |
- * | face-api dlib ResNet (now)   | 0.07%        | 0.911 / 0.921 (vs selfies)  | 0.901 / 0.917       |
+ * | descriptor                   | equal error rate | genuine min / median | strangers p99 / max |
+ * | ---------------------------- | ---------------- | -------------------- | ------------------- |
+ * | Human faceres (before)       | 3.1%             | 0.415 / 0.691        | 0.557 / 0.629       |
+ * | face-api dlib ResNet (now)   | 0.92%            | 0.906 / 0.960        | 0.907 / 0.939       |
  *
- * With match = similarity >= 0.92 and relative >= 0.95: 59 of 60 genuine probes (98.3%) and 0 of
- * 2006 strangers (0%; with this many probes that only bounds the rate below ~0.15%) are a match.
+ * Verdicts: each photo of a person with 3+ photos scored against that person's other photos (60
+ * genuine probes: lowest similarity 0.923, relative 0.956) and every photo against every other
+ * person with 2+ photos (2006 stranger probes: highest similarity 0.917, relative 0.974). With
+ * match = similarity >= 0.92 and relative >= 0.95: 60 of 60 genuine and 0 of 2006 strangers match
+ * (that only bounds the stranger rate below ~0.15%); 8.6% of strangers are `doubtful`.
  */
 export const IDENTITY_THRESHOLDS = {
   /** relative >= match (and similarity >= matchFloor): looks like you. */
@@ -28,7 +29,7 @@ export const IDENTITY_THRESHOLDS = {
   matchFloor: 0.92,
   /**
    * doubtful <= relative < match (and similarity >= doubtfulFloor): look at it yourself. About
-   * one stranger in ten of the measured set lands here, so it is never "probably you".
+   * one stranger in twelve of the measured set lands here, so it is never "probably you".
    */
   doubtful: 0.9,
   doubtfulFloor: 0.88,
