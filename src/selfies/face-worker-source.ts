@@ -49,7 +49,7 @@ const human = new Human(workerData.config);
 const faceapi = require(workerData.faceApiFile);
 async function loadAll() {
   await human.load();
-  await faceapi.nets.ssdMobilenetv1.loadFromDisk(workerData.faceApiModelDir);
+  if (workerData.likenessDetector === "ssd") await faceapi.nets.ssdMobilenetv1.loadFromDisk(workerData.faceApiModelDir);
   await faceapi.nets.faceLandmark68Net.loadFromDisk(workerData.faceApiModelDir);
   await faceapi.nets.faceRecognitionNet.loadFromDisk(workerData.faceApiModelDir);
 }
@@ -84,7 +84,7 @@ async function describe(input, width, height, humanFaces) {
   if (!humanFaces.length) return [];
   const frame = input.squeeze([0]);
   try {
-    const found = await faceapi.detectAllFaces(frame, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 })).withFaceLandmarks();
+    const found = workerData.likenessDetector === "ssd" ? await faceapi.detectAllFaces(frame, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 })).withFaceLandmarks() : [];
     const out = [];
     for (const f of humanFaces) {
       let best = null, bestOverlap = 0.3;

@@ -49,7 +49,14 @@ export interface DetectOptions {
 }
 
 /** Detector settings; also part of the analysis cache key (check-cache.ts). */
-export const FACE_MODEL_ID = "human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-ssd+lm68+dlib-resnet/wasm/max10/second-box-0.5";
+/**
+ * Where the descriptor's 68 landmarks start from: face-api's SSD (default; what the thresholds were
+ * measured with) or Human's box (HEADSHOT_LIKENESS_DETECTOR=human: about 8x faster per photo on a
+ * loaded 2-core machine, but equal error rate 2.3% instead of 0.92% and 0.1% of strangers matched
+ * on the real set; see test/bench/LIKENESS.md). For benchmarks and slow machines, not a tuning knob.
+ */
+const LIKENESS_DETECTOR: "ssd" | "human" = process.env.HEADSHOT_LIKENESS_DETECTOR === "human" ? "human" : "ssd";
+export const FACE_MODEL_ID = `human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-${LIKENESS_DETECTOR}+lm68+dlib-resnet/wasm/max10/second-box-0.5`;
 
 const MAX_DETECTED = 10;
 const DEFAULT_MIN_SCORE = 0.5;
@@ -188,7 +195,7 @@ class FacePool {
       eval: true,
       // The source is CommonJS: do not inherit flags such as --input-type=module from the parent.
       execArgv: [],
-      workerData: { ...this.paths, config: humanConfig(this.paths) },
+      workerData: { ...this.paths, config: humanConfig(this.paths), likenessDetector: LIKENESS_DETECTOR },
     });
     const slot: Slot = { worker, busy: 0, pending: new Map(), ready: Promise.resolve(), isReady: false };
     slot.ready = new Promise<void>((resolve, reject) => {
