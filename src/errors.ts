@@ -7,6 +7,10 @@
  * such by src/cli/render-error.ts.
  */
 
+import type { ErrorCode } from "./error-codes.js";
+
+export type { ErrorCode } from "./error-codes.js";
+
 /** Exit codes, documented in README and `headshot --help`. */
 export const ExitCode = {
   ok: 0,
@@ -48,13 +52,13 @@ export interface HeadshotErrorOptions {
 }
 
 export class HeadshotError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCodeValue;
   readonly hint: string | undefined;
   readonly details: string[];
   readonly diagnostics: Diagnostic[];
 
-  constructor(code: string, exitCode: ExitCodeValue, message: string, options: HeadshotErrorOptions = {}) {
+  constructor(code: ErrorCode, exitCode: ExitCodeValue, message: string, options: HeadshotErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -79,21 +83,21 @@ export class HeadshotError extends Error {
 
 /** Bad flags, arguments, config or presets: exit 2. */
 export class UsageError extends HeadshotError {
-  constructor(message: string, options: HeadshotErrorOptions & { code?: string } = {}) {
+  constructor(message: string, options: HeadshotErrorOptions & { code?: ErrorCode } = {}) {
     super(options.code ?? "E_USAGE", ExitCode.usage, message, options);
   }
 }
 
 /** A preset or config file that does not validate; carries located diagnostics. Exit 2. */
 export class ConfigFileError extends HeadshotError {
-  constructor(message: string, diagnostics: Diagnostic[], options: HeadshotErrorOptions & { code?: string } = {}) {
+  constructor(message: string, diagnostics: Diagnostic[], options: HeadshotErrorOptions & { code?: ErrorCode } = {}) {
     super(options.code ?? "E_CONFIG_INVALID", ExitCode.usage, message, { ...options, diagnostics });
   }
 }
 
 /** Something that must be installed locally is missing (ai-toolkit, python, GPU): exit 3. */
 export class DependencyError extends HeadshotError {
-  constructor(message: string, options: HeadshotErrorOptions & { code?: string } = {}) {
+  constructor(message: string, options: HeadshotErrorOptions & { code?: ErrorCode } = {}) {
     super(options.code ?? "E_DEPENDENCY", ExitCode.missingDependency, message, options);
   }
 }
@@ -104,7 +108,7 @@ export class RemoteApiError extends HeadshotError {
   readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
-    options: HeadshotErrorOptions & { code?: string; status?: number; retryAfterMs?: number } = {},
+    options: HeadshotErrorOptions & { code?: ErrorCode; status?: number; retryAfterMs?: number } = {},
   ) {
     super(options.code ?? "E_REMOTE", ExitCode.remoteApi, message, options);
     this.status = options.status;
@@ -117,14 +121,14 @@ export class RemoteApiError extends HeadshotError {
 
 /** A training or generation ran and failed (trainer crash, OOM, failed predictions): exit 5. */
 export class JobFailedError extends HeadshotError {
-  constructor(message: string, options: HeadshotErrorOptions & { code?: string } = {}) {
+  constructor(message: string, options: HeadshotErrorOptions & { code?: ErrorCode } = {}) {
     super(options.code ?? "E_JOB_FAILED", ExitCode.jobFailed, message, options);
   }
 }
 
 /** The selfie set cannot be used for training: exit 6. */
 export class SelfiesRejectedError extends HeadshotError {
-  constructor(message: string, options: HeadshotErrorOptions & { code?: string } = {}) {
+  constructor(message: string, options: HeadshotErrorOptions & { code?: ErrorCode } = {}) {
     super(options.code ?? "E_SELFIES_REJECTED", ExitCode.selfiesRejected, message, options);
   }
 }

@@ -3,7 +3,7 @@
  * estimate does not fit in `budget - spent - reserved` is not started (the person stops with
  * `stopped: budget`). Spent is what the manifests and identity records say was really paid.
  */
-import { estimateBatch, PRICE_TABLE, type PriceKey } from "../generation/prices.js";
+import { estimateBatch, PRICE_TABLE, type PriceKey } from "../pricing/prices.js";
 
 /**
  * Seconds per training step of a FLUX LoRA on Replicate's H100 trainer (unverified estimate:

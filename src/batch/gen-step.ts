@@ -6,17 +6,18 @@
  * are never deleted) and the preset is generated again; otherwise the run resumes or skips.
  */
 import { createHash } from "node:crypto";
-import { readFile, rename, stat } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import { JobFailedError, UsageError } from "../errors.js";
 import type { IdentityLike } from "../generation/lora-source.js";
 import type { Manifest } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
-import type { RunEvent } from "../generation/run-gen.js";
+import type { RunEvent } from "../generation/run-plan.js";
 import type { Identity } from "../identity/registry.js";
-import type { ScoreQueue } from "../identity/score-queue.js";
-import type { ImageScore } from "../identity/scoring.js";
+import type { ScoreQueue } from "../scoring/score-queue.js";
+import type { ImageScore } from "../scoring/similarity.js";
 import type { GlobalSettings } from "../settings/settings.js";
+import { exists, readJson } from "../util/fs.js";
 import { writeJsonAtomic } from "../util/atomic-write.js";
 import { estimateImagesUsd, type Budget } from "./budget.js";
 import { BudgetStop, type PresetOutcome } from "./outcome.js";
@@ -70,21 +71,6 @@ interface Marker {
   createdAt: string;
 }
 
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, "utf8")) as T;
-  } catch {
-    return undefined;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 function sha256(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex");
 }
@@ -102,15 +88,12 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
   const { loadPreset } = await import("../presets/load.js");
   const { preparePlan } = await import("../generation/prepare-plan.js");
   const { readManifest } = await import("../generation/manifest.js");
-  const { recordedLoraUrl, trainedVersionOf, loraNotHostedError } = await import("../generation/lora-source.js");
+  const { loraSourceFor } = await import("../generation/lora-source.js");
   const like = identity as unknown as IdentityLike;
 
   const preset = await loadPreset(entry.ref, { cwd: input.batchDir, userDirs: input.settings.presetDirs });
   const dir = join(input.out, person.name, preset.name);
-  const trainedOn = identity.backend === "replicate" ? "replicate" : "local";
-  const trainedVersion = trainedVersionOf(like);
-  const loraUrl = recordedLoraUrl(like);
-  if (person.backend === "replicate" && trainedOn === "local" && !loraUrl) throw loraNotHostedError(like);
+  const { trainedOn, trainedVersion, loraUrl } = loraSourceFor(like, { backend: person.backend });
 
   const marker: Marker = {
     hash: "",
@@ -161,7 +144,8 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
   let queue: ScoreQueue | undefined;
 
   if (remaining.length > 0 || (manifest && Object.values(manifest.images).some((e) => e.status !== "done"))) {
-    const key = plan.model === "test" || plan.model === "local" ? plan.model : (`replicate:${plan.model}` as const);
+    const { priceKey } = await import("../generation/run-plan.js");
+    const key = priceKey(plan.model);
     const steps = typeof plan.images[0]?.sampler.steps === "number" ? plan.images[0].sampler.steps : 28;
     const estimateUsd = estimateImagesUsd(key, remaining.length, steps, input.concurrency);
     const reservation = input.budget.reserve(estimateUsd);
@@ -171,7 +155,7 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
     // Scored as each image lands, while the others are still running (issue 18).
     queue = await scoreQueueFor(input, dir);
     try {
-      const { runGeneration } = await import("../generation/run-gen.js");
+      const { runGeneration } = await import("../generation/run-plan.js");
       // Local images run one at a time on the GPU lane (run-batch.ts); remote ones share the slots.
       const slots: Slots = person.backend === "local" ? { withSlots: (_wanted, fn) => fn(1, () => undefined) } : input.slots;
       const output = await slots.withSlots(Math.max(1, remaining.length), (granted, giveBack) => {
@@ -236,10 +220,10 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
 
 async function scoreQueueFor(input: GenStepInput, dir: string): Promise<ScoreQueue | undefined> {
   if (!wantsCuration(input.person) || input.person.backend === "test") return undefined;
-  const { referenceFromIdentity } = await import("../identity/scoring-reference.js");
+  const { referenceFromIdentity } = await import("../scoring/reference.js");
   const reference = referenceFromIdentity(input.identity);
   if (!reference) return undefined;
-  const { ScoreQueue } = await import("../identity/score-queue.js");
+  const { ScoreQueue } = await import("../scoring/score-queue.js");
   return new ScoreQueue(reference, { outDir: dir, home: input.home, signal: input.signal });
 }
 
@@ -283,18 +267,18 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
     return entry?.status === "done" && entry.file ? [{ file: entry.file, key: image.key, prompt: entry.prompt, seed: entry.seed, sha: entry.sha256 ?? "" }] : [];
   });
   const curation = sha256({ files: done.map((d) => [d.file, d.sha]), keep: person.keepBest ?? null, min: person.minSimilarity ?? null, crops: person.crops });
-  const { GALLERY_FILE } = await import("../outputs/gallery.js");
+  const { GALLERY_FILE } = await import("../curation/gallery.js");
   if (marker.curation === curation && (await exists(join(dir, GALLERY_FILE)))) {
     outcome.gallery = join(dir, GALLERY_FILE);
     return;
   }
-  const { referenceFromIdentity } = await import("../identity/scoring-reference.js");
+  const { referenceFromIdentity } = await import("../scoring/reference.js");
   const reference = referenceFromIdentity(identity);
   if (!reference) {
     outcome.notes = [...(outcome.notes ?? []), `no scoring: identity ${identity.name} has no face reference from its selfies (keepBest/crops skipped)`];
     return;
   }
-  const { curate } = await import("../outputs/curate.js");
+  const { curate } = await import("../curation/curate.js");
   const result = await curate(
     done.map(({ file, key, prompt, seed }) => ({ file, key, prompt, seed })),
     {

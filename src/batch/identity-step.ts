@@ -6,10 +6,8 @@
  * deleted. Test mode trains free placeholder identities under `<home>/test-mode/`, so a real
  * identity is never replaced by a placeholder.
  */
-import { mkdir, rename, stat } from "node:fs/promises";
+import { mkdir, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { CommandContext } from "../cli/context.js";
-import { Reporter } from "../cli/reporter.js";
 import { UsageError } from "../errors.js";
 import { identityPaths } from "../identity/paths.js";
 import type { Identity } from "../identity/registry.js";
@@ -18,6 +16,9 @@ import { estimateTrainingUsd } from "./budget.js";
 import { BudgetStop } from "./outcome.js";
 import type { ResolvedPerson } from "./resolve.js";
 import type { Lane } from "./slots.js";
+import type { Env, GlobalSettings } from "../settings/settings.js";
+import type { TrainUseCaseEvent } from "../training/train.js";
+import { exists } from "../util/fs.js";
 
 export const TEST_HOME_DIR = "test-mode";
 export const SUPERSEDED_IDENTITIES_DIR = "identities-superseded";
@@ -27,10 +28,13 @@ export type IdentityEvent =
   | { type: "identity.selfies-changed"; person: string; identity: string; movedTo: string }
   | { type: "identity.training"; person: string; identity: string; backend: string; estimateUsd: number; restart?: boolean }
   | { type: "identity.trained"; person: string; identity: string; backend: string; placeholder: boolean; costUsd: number }
-  | { type: "train.event"; person: string; event: Record<string, unknown> };
+  | { type: "train.event"; person: string; event: TrainUseCaseEvent };
 
 export interface IdentityStepInput {
-  ctx: CommandContext;
+  settings: GlobalSettings;
+  env: Env;
+  signal: AbortSignal;
+  now: () => Date;
   person: ResolvedPerson;
   /** The real HEADSHOT_HOME. */
   home: string;
@@ -72,39 +76,12 @@ export function trainingCostOf(identity: Identity): number {
   return found ?? 0;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** A reporter that prints nothing and hands every JSON line of `train` to `onLine`. */
-function forwardingReporter(onLine: (line: Record<string, unknown>) => void): Reporter {
-  let buffer = "";
-  const stdout = {
-    write(chunk: string) {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (!line.trim()) continue;
-        try {
-          onLine(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          // not JSON: nothing to forward
-        }
-      }
-      return true;
-    },
+/** `train` for one person, writing into `home` (test mode: its own registry), never prompting. */
+function trainSettings(input: IdentityStepInput, home: string): { settings: GlobalSettings; env: Env } {
+  return {
+    settings: { ...input.settings, home: { value: home, source: "env", from: "HEADSHOT_HOME" } },
+    env: { ...input.env, HEADSHOT_HOME: home },
   };
-  return new Reporter({ json: true, stdout, stderr: { write: () => true }, interactive: false, color: false });
-}
-
-/** A context for `trainIdentity` that writes into `home` and reports through `onLine`. */
-function childContext(ctx: CommandContext, home: string, onLine: (line: Record<string, unknown>) => void): CommandContext {
-  return new CommandContext({ ...ctx.deps, env: { ...ctx.env, HEADSHOT_HOME: home }, stdinIsTTY: false }, forwardingReporter(onLine), { ...ctx.globals, json: true });
 }
 
 async function sourceHashNow(person: ResolvedPerson, home: string, signal: AbortSignal): Promise<string> {
@@ -114,7 +91,7 @@ async function sourceHashNow(person: ResolvedPerson, home: string, signal: Abort
 }
 
 export async function ensureIdentity(input: IdentityStepInput): Promise<IdentityStepResult> {
-  const { ctx, person, budget, onEvent } = input;
+  const { person, budget, onEvent } = input;
   const { findIdentity, saveIdentity } = await import("../identity/registry.js");
   const placeholder = person.backend === "test";
   const home = homeFor(input.home, person.backend);
@@ -139,7 +116,7 @@ export async function ensureIdentity(input: IdentityStepInput): Promise<Identity
     if (!placeholder && isPlaceholderIdentity(registered)) throw placeholderRefused(person);
     const { readTrainingState } = await import("../training/state.js");
     const state = await readTrainingState(paths.trainingDir);
-    const now = await input.faces.run(() => sourceHashNow(person, home, ctx.signal));
+    const now = await input.faces.run(() => sourceHashNow(person, home, input.signal));
     if (!state || state.sourceHash === now) {
       onEvent({ type: "identity.reused", person: person.name, identity: registered.name, placeholder: isPlaceholderIdentity(registered) });
       return { identity: registered, home, placeholder: isPlaceholderIdentity(registered), trained: false, costUsd: 0 };
@@ -171,11 +148,13 @@ export async function ensureIdentity(input: IdentityStepInput): Promise<Identity
     // model pool: the face lane is held from the start until the first event after the check.
     let releaseFaces: (() => void) | undefined;
     let checked = false;
-    const child = childContext(ctx, home, (line) => {
-      if (checked) releaseFaces?.();
-      if (line.type === "progress" && typeof line.message === "string" && line.message.startsWith("selfies:") && (line.done === true || line.failed === true)) checked = true;
-      onEvent({ type: "train.event", person: person.name, event: line });
-    });
+    // Released where it always was: once the training set is prepared (or, resuming, once the
+    // trainer speaks), after the check and the face-model shutdown of a Replicate training.
+    const onTrainEvent = (event: TrainUseCaseEvent) => {
+      if (checked && (event.type === "dataset.prepared" || event.type === "trainer" || event.type === "train.ended")) releaseFaces?.();
+      if (event.type === "selfies.checked") checked = true;
+      onEvent({ type: "train.event", person: person.name, event });
+    };
     const run = async (restart = false) => {
       releaseFaces = await input.faces.acquire();
       checked = false;
@@ -186,8 +165,11 @@ export async function ensureIdentity(input: IdentityStepInput): Promise<Identity
       }
     };
     const trainOnce = (restart: boolean) =>
-      trainIdentity(child, {
-        selfiesDir: person.selfies as string,
+      trainIdentity(
+        {
+          ...trainSettings(input, home),
+          childSharesTerminal: false,
+          selfiesDir: person.selfies as string,
         name: person.identity,
         backend: person.backend as (typeof TRAIN_BACKENDS)[number],
         options: {
@@ -198,7 +180,9 @@ export async function ensureIdentity(input: IdentityStepInput): Promise<Identity
         force: false,
         dryRun: false,
         restart,
-      });
+        },
+        { signal: input.signal, now: input.now, onEvent: onTrainEvent },
+      );
     // One GPU: local trainings (and the CPU-heavy checks) run one at a time; remote ones in parallel.
     let outcome;
     try {

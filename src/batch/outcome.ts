@@ -1,5 +1,5 @@
 /** What a batch reports per person, and the errors that end a person's run or the whole batch. */
-import { ExitCode, HeadshotError, type ExitCodeValue, type HeadshotErrorOptions } from "../errors.js";
+import { ExitCode, HeadshotError, type ErrorCode, type ExitCodeValue, type HeadshotErrorOptions } from "../errors.js";
 import type { Budget } from "./budget.js";
 
 export type PersonStatus = "done" | "failed" | "rejected" | "stopped" | "interrupted";
@@ -57,7 +57,7 @@ export class BudgetStop extends HeadshotError {
 /** The batch ended with people not done; carries the summary into the --json closing line. */
 export class BatchFailedError extends HeadshotError {
   constructor(
-    code: string,
+    code: ErrorCode,
     exitCode: ExitCodeValue,
     message: string,
     readonly summary: Record<string, unknown>,

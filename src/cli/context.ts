@@ -4,6 +4,7 @@
  */
 import { InterruptedError } from "../errors.js";
 import { resolveGlobalSettings, type Env, type GlobalSettings } from "../settings/settings.js";
+import type { UseCaseIo } from "../use-case.js";
 import type { OutputStream, Reporter } from "./reporter.js";
 
 export interface CliDeps {
@@ -24,6 +25,10 @@ export interface GlobalOptions {
   color: boolean;
   verbose: boolean;
 }
+
+/** A command's action, and the wrapper main() puts around each (context, errors, exit code). */
+export type Action = (ctx: CommandContext, ...args: unknown[]) => Promise<void>;
+export type Wrap = (action: Action) => (...args: unknown[]) => Promise<void>;
 
 export class CommandContext {
   private settingsPromise: Promise<GlobalSettings> | undefined;
@@ -48,6 +53,15 @@ export class CommandContext {
 
   now(): Date {
     return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  /**
+   * What a use case gets from the command: the shared signal, the clock, the event sink, and a
+   * prompt only when someone can answer it (an interactive terminal, not CI).
+   */
+  io<E>(onEvent: (event: E) => void): UseCaseIo<E> {
+    const confirm = this.reporter.interactive ? this.deps.confirm : undefined;
+    return { signal: this.deps.signal, onEvent, now: () => this.now(), ...(confirm ? { confirm } : {}) };
   }
 
   /** Throws InterruptedError when Ctrl-C was pressed; call between steps of long work. */

@@ -1,7 +1,7 @@
 /** The doctor use case: run the checks, print one line each, fail only on required ones. */
 import { DependencyError } from "../errors.js";
 import type { CommandContext } from "./context.js";
-import { runDoctorChecks, type DoctorCheck } from "./doctor-checks.js";
+import { runDoctorChecks, type DoctorCheck } from "../doctor/checks.js";
 
 const SYMBOLS: Record<DoctorCheck["status"], string> = { ok: "ok     ", missing: "missing", warn: "warn   " };
 

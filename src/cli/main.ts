@@ -5,15 +5,14 @@
  */
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../errors.js";
-import { CommandContext, type CliDeps, type GlobalOptions } from "./context.js";
+import { CommandContext, type CliDeps, type GlobalOptions, type Wrap } from "./context.js";
 import { isInteractive, useColor } from "./interactive.js";
 import { renderError } from "./render-error.js";
 import { createReporter } from "./reporter.js";
 import { VERSION } from "../version.js";
 import { COMMANDS } from "./commands/index.js";
 
-export type Action = (ctx: CommandContext, ...args: unknown[]) => Promise<void>;
-export type Wrap = (action: Action) => (...args: unknown[]) => Promise<void>;
+export type { Action, Wrap } from "./context.js";
 
 const ROOT_HELP = `
 Exit codes:

@@ -21,6 +21,17 @@ export function positiveNumber(name: string, max = Number.MAX_SAFE_INTEGER): (ra
   };
 }
 
+/** A decimal within [min, max] (for --min-similarity and --budget). */
+export function decimal(flag: string, min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw.trim());
+    if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max} (got "${raw}").`);
+    }
+    return value;
+  };
+}
+
 export function oneOf<T extends string>(name: string, values: ReadonlyArray<T>): (raw: string) => T {
   return (raw: string) => {
     if (!(values as ReadonlyArray<string>).includes(raw)) {

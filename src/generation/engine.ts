@@ -38,7 +38,7 @@ export type EngineEvent =
 
 /**
  * Decides, image by image, whether to create at all (`gen --until K` / `--budget`: see
- * src/cli/gen-until.ts). The engine still owns creating; the gate only says yes or no before an
+ * src/generate/until-gate.ts). The engine still owns creating; the gate only says yes or no before an
  * image's first create in this run, and hears about every image that ends.
  */
 export interface CreateGate {

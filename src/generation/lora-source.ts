@@ -85,3 +85,35 @@ export function loraNotHostedError(identity: IdentityLike): UsageError {
     hint: `upload the .safetensors to a Hugging Face repo, then: headshot gen ... --identity ${identity.name} --lora-url huggingface.co/<you>/<repo>; or generate on your GPU with --backend local`,
   });
 }
+
+export interface LoraSource {
+  trainedOn: "replicate" | "local";
+  /** `owner/name:<hex>` of an identity trained on Replicate. */
+  trainedVersion: string | undefined;
+  /** lora_weights for flux-dev-lora: the flag, the identity's recorded copy, or its pinned version. */
+  loraUrl: string | undefined;
+}
+
+/**
+ * The LoRA-source rules (README "Backends"), shared by `gen` and each batch preset: what a backend
+ * needs from the identity, and the error when a locally trained LoRA is not hosted anywhere.
+ */
+export function loraSourceFor(
+  identity: IdentityLike,
+  request: { backend: string; model?: string | undefined; loraFlag?: string | undefined; dryRun?: boolean | undefined },
+): LoraSource {
+  const trainedOn = identity.backend === "replicate" ? "replicate" : "local";
+  const trainedVersion = trainedVersionOf(identity);
+  let loraUrl = request.loraFlag ?? recordedLoraUrl(identity);
+  if (request.backend === "replicate" && !loraUrl) {
+    if (trainedOn === "replicate" && trainedVersion && request.model === "flux-dev-lora") {
+      // The destination model as lora_weights of the official endpoint (replicate.md 4.3), pinned.
+      const [owner, rest] = trainedVersion.split("/");
+      const [modelName, hex] = (rest ?? "").split(":");
+      loraUrl = `${owner}/${modelName}/${hex}`;
+    } else if (trainedOn === "local" && !request.dryRun) {
+      throw loraNotHostedError(identity);
+    }
+  }
+  return { trainedOn, trainedVersion, loraUrl };
+}

@@ -76,7 +76,7 @@ const entrySchema = z.object({
   costSource: z.enum(["price-table", "metrics", "free"]).optional(),
   placeholder: z.boolean().optional(),
   error: z.object({ code: z.string(), message: z.string(), kind: z.string() }).optional(),
-  /** Likeness and quality (src/identity/scoring.ts ScoreRecord), kept loose so newer fields survive. */
+  /** Likeness and quality (src/scoring/similarity.ts ScoreRecord), kept loose so newer fields survive. */
   score: z.looseObject({}).optional(),
   /** Kept by --keep-best / --min-similarity / --until; false: moved to rejected/ (`file` says so). */
   kept: z.boolean().optional(),
@@ -222,7 +222,7 @@ export async function repairManifest(manifest: Manifest, outDir: string): Promis
 }
 
 /**
- * `gen --keep-best` moves images it does not keep to `<out>/rejected/` (src/outputs/rejected.ts);
+ * `gen --keep-best` moves images it does not keep to `<out>/rejected/` (src/curation/rejected.ts);
  * a done image is at the top of the folder or there, under the same name.
  */
 export const REJECTED_DIR = "rejected";

@@ -11,7 +11,7 @@ import { applyAssignments } from "../presets/paths.js";
 import type { PresetFile } from "../presets/schema.js";
 import { applyVariation, expandVariations, type Variation } from "../presets/variations.js";
 import { modelInputs, type GenModel, type InputContext } from "./model-inputs.js";
-import { estimateBatch, PRICE_TABLE, type BatchEstimate, type PriceKey } from "./prices.js";
+import { estimateBatch, PRICE_TABLE, type BatchEstimate, type PriceKey } from "../pricing/prices.js";
 
 /** Seeds stay below 2^31 - 1: every backend accepts a signed 32-bit integer. */
 export const MAX_SEED = 2_147_483_646;

@@ -2,7 +2,7 @@
  * The preset schema: a photograph described the way a photographer would (camera, lighting,
  * skin, attire, background, expression, pose) plus sampler settings. Every field is optional in a
  * file because presets inherit through `extends`; defaults fill what the whole chain leaves out.
- * The JSON Schema in presets/schema.json is generated from this (see json-schema.ts).
+ * The JSON Schema in presets/schema.json is generated from this (see src/schemas/json-schema.ts).
  */
 import { z } from "zod";
 

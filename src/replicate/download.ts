@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { open, rename, rm, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { InterruptedError, RemoteApiError, UsageError, isHeadshotError } from "../errors.js";
+import { InterruptedError, RemoteApiError, UsageError, isHeadshotError, type ErrorCode } from "../errors.js";
 import { tempPathFor } from "../util/atomic-write.js";
 import type { ReplicateSession } from "./client.js";
 import { backoffDelay } from "./retry-fetch.js";
@@ -63,7 +63,7 @@ function magicMatches(kind: ExpectedKind, contentType: string, head: Buffer): bo
   return true;
 }
 
-function downloadError(message: string, hint: string, code = "E_REPLICATE_DOWNLOAD"): RemoteApiError {
+function downloadError(message: string, hint: string, code: ErrorCode = "E_REPLICATE_DOWNLOAD"): RemoteApiError {
   return new RemoteApiError(message, { code, hint });
 }
 

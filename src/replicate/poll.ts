@@ -98,6 +98,7 @@ export function isNsfwError(error: string | null | undefined): boolean {
 
 /** The typed error for a job that ended in anything but `succeeded`. */
 export function jobFailure(job: RemoteJob, kind: "prediction" | "training", redact: Redactor): JobFailedError {
+  const KIND = kind === "training" ? "TRAINING" : "PREDICTION";
   const tail = logsTail(job.logs, redact);
   const details = tail.length ? ["Last log lines:", ...tail.map((l) => `  ${l}`)] : [];
   const error = job.error ? redact(String(job.error)) : undefined;
@@ -105,20 +106,20 @@ export function jobFailure(job: RemoteJob, kind: "prediction" | "training", reda
   switch (job.status) {
     case "canceled":
       return new JobFailedError(`The ${kind} ${job.id} was cancelled on Replicate${where}.`, {
-        code: `E_REPLICATE_${kind.toUpperCase()}_CANCELED`,
+        code: (`E_REPLICATE_${KIND}_CANCELED` as const),
         hint: "It was cancelled from the website, by a deadline, or by an interrupted headshot run: re-run to start again.",
         details,
       });
     case "aborted":
       return new JobFailedError(`The ${kind} ${job.id} was aborted before it started (its deadline passed)${where}.`, {
-        code: `E_REPLICATE_${kind.toUpperCase()}_ABORTED`,
+        code: (`E_REPLICATE_${KIND}_ABORTED` as const),
         hint: "Replicate was too busy to start it in time; aborted runs are not billed. Re-run later.",
         details,
       });
     default: {
       const nsfw = isNsfwError(error);
       return new JobFailedError(`The ${kind} ${job.id} failed on Replicate${where}: ${error ?? "no error message"}`, {
-        code: nsfw ? "E_REPLICATE_NSFW" : `E_REPLICATE_${kind.toUpperCase()}_FAILED`,
+        code: nsfw ? "E_REPLICATE_NSFW" : (`E_REPLICATE_${KIND}_FAILED` as const),
         hint: nsfw
           ? "The safety checker rejected every image: change the prompt or seed and re-run."
           : kind === "training"

@@ -8,7 +8,7 @@ import { UsageError } from "../errors.js";
 import { identityPaths, validateIdentityName } from "../identity/paths.js";
 import { closest } from "../util/did-you-mean.js";
 import { DEFAULT_RECIPE, DEFAULT_SAMPLE_PROMPTS, RECIPE_IDS, findRecipe, type Recipe } from "./recipes.js";
-import type { GpuInfo } from "./types.js";
+import type { GpuInfo } from "../gpu/gpu-info.js";
 
 export const DEFAULT_TRIGGER = "ohwx";
 export const DEFAULT_CLASS = "person";

@@ -6,18 +6,20 @@
 import { createHash } from "node:crypto";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { CommandContext } from "../cli/context.js";
 import { SelfiesRejectedError, UsageError } from "../errors.js";
-import { DESCRIPTOR_MODEL } from "../identity/calibration.js";
+import { DESCRIPTOR_MODEL } from "../scoring/calibration.js";
 import { identityPaths, validateIdentityName } from "../identity/paths.js";
 import { embeddingCentroid, findIdentity, saveIdentity, sha256File, type Identity } from "../identity/registry.js";
 import type { CheckReport } from "../selfies/types.js";
+import type { Env, GlobalSettings } from "../settings/settings.js";
+import type { UseCaseIo } from "../use-case.js";
+import { exists } from "../util/fs.js";
+import { commandLine } from "../util/shell-quote.js";
 import { buildTrainPlan, type TrainPlan, type TrainPlanInput } from "./plan.js";
-import { TrainProgressView } from "./progress-view.js";
 import { acquireTrainingLock } from "./lock.js";
 import { readTrainingState, stateMismatches, writeTrainingState, type TrainingState } from "./state.js";
 import { createTrainer, preflightError, type TrainBackend } from "./trainers.js";
-import type { PreflightReport, Trainer } from "./types.js";
+import type { PreflightCheck, PreflightReport, RemoteTrainingInfo, TrainDescription, Trainer, TrainEvent } from "./types.js";
 
 export interface TrainRequest {
   selfiesDir: string;
@@ -29,16 +31,41 @@ export interface TrainRequest {
   restart: boolean;
   /** Only re-attach to / continue an existing training; never start (or pay for) a new one. */
   resume?: boolean;
-  aiToolkit?: string;
   /** `--backend replicate` flags. */
   replicate?: { trainer?: string; destination?: string; cancelOnInterrupt?: boolean };
+  /** Resolved settings (HEADSHOT_HOME, ai-toolkit location, Replicate base URL). */
+  settings: GlobalSettings;
+  env: Env;
+  /** The child process shares the terminal, so it got the Ctrl-C too (interactive runs). */
+  childSharesTerminal: boolean;
 }
+
+/** What `train` tells its caller while it runs (the CLI prints them; batch shows progress). */
+export type TrainUseCaseEvent =
+  | { type: "train.already-trained"; identity: Identity }
+  | { type: "train.preflight"; checks: PreflightCheck[] }
+  | { type: "train.restarted"; name: string }
+  | { type: "selfies.checking"; dir: string }
+  | { type: "selfies.checked"; ok: true; usable: number; total: number; verdict: string }
+  | { type: "selfies.checked"; ok: false }
+  | { type: "train.warning"; message: string }
+  | { type: "train.resuming"; name: string; startedAt: string }
+  | { type: "dataset.preparing" }
+  | { type: "dataset.prepared"; images: number; dir: string }
+  | { type: "train.starting"; name: string; plan: TrainPlan }
+  | { type: "trainer"; name: string; event: TrainEvent }
+  | { type: "train.ended"; name: string; ok: boolean; alreadyFinished?: boolean; step?: number }
+  | { type: "train.remote"; remote: RemoteTrainingInfo }
+  | { type: "identity.registered"; name: string; file: string; lora: string };
 
 export interface TrainOutcome {
   identity?: Identity;
   plan?: TrainPlan;
   alreadyTrained: boolean;
   dryRun: boolean;
+  /** --dry-run: the exact files and command, and notes on what a real run would do. */
+  description?: TrainDescription;
+  notes?: string[];
 }
 
 /** sha256 over the checked selfies' names and content hashes: did the selfie set change? */
@@ -48,18 +75,8 @@ export function sourceHash(report: CheckReport): string {
   return hash.digest("hex");
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export async function trainIdentity(ctx: CommandContext, req: TrainRequest): Promise<TrainOutcome> {
-  const r = ctx.reporter;
-  const settings = await ctx.settings(req.aiToolkit !== undefined ? { aiToolkit: req.aiToolkit } : {});
+export async function trainIdentity(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>): Promise<TrainOutcome> {
+  const settings = req.settings;
   const home = settings.home.value;
   const name = validateIdentityName(req.name);
   const paths = identityPaths(home, name);
@@ -73,39 +90,36 @@ export async function trainIdentity(ctx: CommandContext, req: TrainRequest): Pro
       });
     }
     if (!req.dryRun) {
-      r.success(`identity ${name} is already trained (${registered.recipe}, ${registered.training.steps} steps): ${registered.lora.path}`);
-      r.info(`  nothing to do; to train again: headshot identities rm ${name}`);
+      io.onEvent({ type: "train.already-trained", identity: registered });
       return { identity: registered, alreadyTrained: true, dryRun: false };
     }
   }
 
-  // The signal came from the terminal's Ctrl-C when we are interactive: the child got it too.
-  const childSharesTerminal = ctx.deps.stdinIsTTY && Boolean(ctx.deps.stderr.isTTY);
   if (req.resume && req.restart) {
     throw new UsageError("--resume and --restart contradict each other", { code: "E_TRAIN_OPTIONS", hint: "--resume re-attaches to the current training; --restart discards it" });
   }
   const trainer = await createTrainer(req.backend, {
     settings,
-    env: ctx.env,
-    childSharesTerminal,
+    env: req.env,
+    childSharesTerminal: req.childSharesTerminal,
     replicate: {
       trainer: req.replicate?.trainer,
       destination: req.replicate?.destination,
       cancelOnInterrupt: Boolean(req.replicate?.cancelOnInterrupt),
-      interactive: r.interactive,
-      confirm: ctx.deps.confirm,
+      interactive: io.confirm !== undefined,
+      confirm: io.confirm,
       resumeCommand: resumeCommand(req, name),
-      now: () => ctx.now(),
+      now: io.now,
     },
   });
-  const preflight = await trainer.preflight({ ...(req.options.gpuIds !== undefined ? { gpuIds: req.options.gpuIds } : {}), signal: ctx.signal });
-  for (const check of preflight.checks) r.debug(`${check.ok ? "ok " : "NO "} ${check.id}: ${check.detail}`);
+  const preflight = await trainer.preflight({ ...(req.options.gpuIds !== undefined ? { gpuIds: req.options.gpuIds } : {}), signal: io.signal });
+  io.onEvent({ type: "train.preflight", checks: preflight.checks });
   if (!preflight.ok && !req.dryRun) throw preflightError(req.backend, preflight);
 
-  if (req.dryRun) return dryRun(ctx, req, { name, home, trainer, preflight });
+  if (req.dryRun) return dryRun(req, { name, home, trainer, preflight });
   const release = await acquireTrainingLock(paths.trainingDir, name);
   try {
-    return await trainLocked(ctx, req, { name, home, paths, trainer, preflight });
+    return await trainLocked(req, io, { name, home, paths, trainer, preflight });
   } finally {
     await release();
   }
@@ -130,8 +144,7 @@ function planFor(req: TrainRequest, p: Prepared, datasetDir: string | undefined)
   });
 }
 
-async function dryRun(ctx: CommandContext, req: TrainRequest, p: Prepared): Promise<TrainOutcome> {
-  const r = ctx.reporter;
+async function dryRun(req: TrainRequest, p: Prepared): Promise<TrainOutcome> {
   const state = await readTrainingState(identityPaths(p.home, p.name).trainingDir);
   const plan = planFor(req, p, state?.datasetDir);
   const description = p.trainer.describe(plan);
@@ -142,26 +155,20 @@ async function dryRun(ctx: CommandContext, req: TrainRequest, p: Prepared): Prom
     ...(state ? [`resumes the training started ${state.startedAt}`] : ["selfies are checked and prepared into the dataset folder when training starts"]),
     ...description.notes,
   ];
-  if (r.json) {
-    r.summary({ dryRun: true, name: p.name, backend: req.backend, ...description.json, notes });
-  } else {
-    for (const file of description.files) r.result(`# ${file.path}\n${file.text}`);
-    if (description.command) r.result(`# command\n${description.command.map(shellQuote).join(" ")}`);
-    for (const note of notes) r.info(`${r.style("dim", "note")} ${note}`);
-  }
-  return { plan, alreadyTrained: false, dryRun: true };
+  return { plan, alreadyTrained: false, dryRun: true, description, notes };
 }
 
-async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared & { paths: ReturnType<typeof identityPaths> }): Promise<TrainOutcome> {
-  const r = ctx.reporter;
-  const { name, home, paths, trainer } = p;
+type Locked = Prepared & { paths: ReturnType<typeof identityPaths> };
+
+async function trainLocked(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, p: Locked): Promise<TrainOutcome> {
+  const { name, paths } = p;
   if (req.restart) {
     // Everything but our own lock file goes.
     for (const entry of await readdir(paths.trainingDir)) {
       if (entry !== "headshot.lock") await rm(join(paths.trainingDir, entry), { recursive: true, force: true });
     }
     await rm(paths.datasetDir, { recursive: true, force: true });
-    r.info(`--restart: removed the previous training and dataset of ${name}`);
+    io.onEvent({ type: "train.restarted", name });
   }
   const state = req.restart ? undefined : await readTrainingState(paths.trainingDir);
   if (req.resume && !state) {
@@ -170,19 +177,39 @@ async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared &
       hint: "run the same command without --resume to start one",
     });
   }
+  const report = await checkSelfies(req, io, p.home);
+  const { datasetDir, training } = await datasetFor(req, io, p, report, state);
+  const plan = planFor(req, p, datasetDir);
+  for (const warning of plan.warnings) io.onEvent({ type: "train.warning", message: warning });
+  io.onEvent({ type: "train.starting", name, plan });
+  let result;
+  try {
+    result = await p.trainer.train(plan, { signal: io.signal, onEvent: (event) => io.onEvent({ type: "trainer", name, event }) });
+  } catch (error) {
+    io.onEvent({ type: "train.ended", name, ok: false });
+    throw error;
+  }
+  io.onEvent({ type: "train.ended", name, ok: true, alreadyFinished: result.alreadyFinished, step: result.step });
+  if (result.remote) io.onEvent({ type: "train.remote", remote: result.remote });
+  const identity = await identityRecord(req, io, { name, plan, result, report, datasetDir, training });
+  const file = await saveIdentity(p.home, identity);
+  io.onEvent({ type: "identity.registered", name, file, lora: result.loraPath || result.remote?.version || "" });
+  return { identity, plan, alreadyTrained: result.alreadyFinished, dryRun: false };
+}
 
-  // Check the selfies (always: training starts from a checked, prepared set).
+/** Checks the selfies (always: training starts from a checked, prepared set); refuses a rejected set. */
+async function checkSelfies(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, home: string): Promise<CheckReport> {
   const selfies = await import("../selfies/index.js");
-  const checking = r.progress(`checking selfies in ${req.selfiesDir}`);
+  io.onEvent({ type: "selfies.checking", dir: req.selfiesDir });
   let report: CheckReport;
   try {
-    report = await selfies.runCheck(req.selfiesDir, { home, signal: ctx.signal });
+    report = await selfies.runCheck(req.selfiesDir, { home, signal: io.signal });
   } catch (error) {
-    checking.fail("selfie check failed");
+    io.onEvent({ type: "selfies.checked", ok: false });
     throw error;
   }
   const { set } = report;
-  checking.succeed(`selfies: ${set.usable} of ${set.total} usable (${set.verdict})`);
+  io.onEvent({ type: "selfies.checked", ok: true, usable: set.usable, total: set.total, verdict: set.verdict });
   if (req.backend === "replicate") {
     // Nothing needs faces while a remote training runs for 20 minutes: free the model workers
     // (hundreds of MB), which also lets the process exit once done (their piped stdio keeps
@@ -199,8 +226,18 @@ async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared &
           : `see \`headshot check ${req.selfiesDir}\` for each photo; fix the set, or pass --force to train on the ${set.usable} usable photos anyway`,
     });
   }
-  if (set.verdict !== "ok") for (const advice of set.advice) r.warn(advice);
+  if (set.verdict !== "ok") for (const advice of set.advice) io.onEvent({ type: "train.warning", message: advice });
+  return report;
+}
 
+/** The prepared training set: the one an unfinished training started with, or a new one. */
+async function datasetFor(
+  req: TrainRequest,
+  io: UseCaseIo<TrainUseCaseEvent>,
+  p: Locked,
+  report: CheckReport,
+  state: TrainingState | undefined,
+): Promise<{ datasetDir: string; training: TrainingState }> {
   const base = planFor(req, p, undefined);
   const current = {
     backend: req.backend,
@@ -211,65 +248,56 @@ async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared &
     resolutions: base.resolutions,
     sourceHash: sourceHash(report),
   };
-  let datasetDir: string;
-  let training: TrainingState;
   if (state && (await exists(state.datasetDir))) {
     const mismatches = stateMismatches(state, current);
     if (mismatches.length > 0) {
-      throw new UsageError(`a training of "${name}" was started ${state.startedAt} with different inputs`, {
+      throw new UsageError(`a training of "${p.name}" was started ${state.startedAt} with different inputs`, {
         code: "E_TRAIN_RESUME_MISMATCH",
         details: mismatches,
         hint: "re-run with the original options to resume it, or add --restart to discard it and start over",
       });
     }
-    datasetDir = state.datasetDir;
-    training = state;
-    r.info(`resuming the training of ${name} started ${state.startedAt}`);
-  } else {
-    const preparing = r.progress("preparing the training set");
-    // --force: prepare refuses a rejected set, so hand it the usable photos as a "warn" set.
-    const toPrepare = set.verdict === "reject" ? { ...report, set: { ...set, verdict: "warn" as const } } : report;
-    const prepared = await selfies.prepareTrainingSet(toPrepare, paths.datasetDir, { trigger: base.trigger, classWord: base.classWord, signal: ctx.signal });
-    preparing.succeed(`training set: ${prepared.images.length} images in ${prepared.dir}`);
-    datasetDir = prepared.dir;
-    training = {
-      ...current,
-      sourceDir: req.selfiesDir,
-      datasetDir,
-      datasetHash: prepared.datasetHash,
-      datasetImages: prepared.images.length,
-      startedAt: ctx.now().toISOString(),
-    };
-    await writeTrainingState(paths.trainingDir, training);
+    io.onEvent({ type: "train.resuming", name: p.name, startedAt: state.startedAt });
+    return { datasetDir: state.datasetDir, training: state };
   }
+  const selfies = await import("../selfies/index.js");
+  io.onEvent({ type: "dataset.preparing" });
+  // --force: prepare refuses a rejected set, so hand it the usable photos as a "warn" set.
+  const toPrepare = report.set.verdict === "reject" ? { ...report, set: { ...report.set, verdict: "warn" as const } } : report;
+  const prepared = await selfies.prepareTrainingSet(toPrepare, p.paths.datasetDir, { trigger: base.trigger, classWord: base.classWord, signal: io.signal });
+  io.onEvent({ type: "dataset.prepared", images: prepared.images.length, dir: prepared.dir });
+  const training: TrainingState = {
+    ...current,
+    sourceDir: req.selfiesDir,
+    datasetDir: prepared.dir,
+    datasetHash: prepared.datasetHash,
+    datasetImages: prepared.images.length,
+    startedAt: io.now().toISOString(),
+  };
+  await writeTrainingState(p.paths.trainingDir, training);
+  return { datasetDir: prepared.dir, training };
+}
 
-  const plan = planFor(req, p, datasetDir);
-  for (const warning of plan.warnings) r.warn(warning);
-  r.info(`training ${name}: ${plan.recipe.label}, ${plan.steps} steps, rank ${plan.rank}, lr ${plan.lr}, trigger "${plan.trigger}" (${plan.memoryReason})`);
-  const view = new TrainProgressView(r, name);
-  let result;
-  try {
-    result = await trainer.train(plan, { signal: ctx.signal, onEvent: view.handle });
-  } catch (error) {
-    const at = view.last;
-    view.finish(false, `training ${name} stopped${at ? ` at step ${at.step}/${at.total}` : ""}`);
-    throw error;
-  }
-  view.finish(true, result.alreadyFinished ? `training ${name} had already finished` : `trained ${name} (${result.step} steps)`);
+interface Trained {
+  name: string;
+  plan: TrainPlan;
+  result: Awaited<ReturnType<Trainer["train"]>>;
+  report: CheckReport;
+  datasetDir: string;
+  training: TrainingState;
+}
 
+/** The registry entry of a finished training (written by the caller, last, so it means "usable"). */
+async function identityRecord(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, t: Trained): Promise<Identity> {
+  const { plan, result, report } = t;
+  const set = report.set;
   const remote = result.remote;
-  if (remote?.billedUsd !== undefined) r.info(`billed by Replicate: ${remote.billedSeconds} s of H100 time ≈ $${remote.billedUsd.toFixed(2)}`);
-  if (remote) r.info(`trained version on Replicate: ${remote.version}`);
-  if (remote?.weightsExpired) {
-    r.warn(`no local copy of the LoRA: the weights of training ${remote.trainingId} are no longer downloadable from Replicate`);
-    r.warn(`the identity is registered with its Replicate version only: generate with --backend replicate (local generation needs a LoRA file)`);
-  }
   const lora = result.loraPath ? { path: result.loraPath, sha256: await sha256File(result.loraPath), bytes: (await stat(result.loraPath)).size, step: result.step } : { path: "", sha256: "", bytes: 0, step: result.step };
   const embeddings = report.images.filter((i) => i.verdict !== "reject" && i.embedding).map((i) => i.embedding as number[]);
   const centroid = embeddingCentroid(embeddings);
-  const identity: Identity = {
+  return {
     schemaVersion: 1,
-    name,
+    name: t.name,
     trigger: plan.trigger,
     classWord: plan.classWord,
     backend: req.backend,
@@ -278,7 +306,7 @@ async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared &
     lora,
     ...(remote ? { replicate: remote } : {}),
     training: { steps: plan.steps, rank: plan.rank, lr: plan.lr, resolutions: plan.resolutions, outputDir: plan.paths.outputDir, samples: result.samples },
-    dataset: { dir: datasetDir, hash: training.datasetHash, images: training.datasetImages, sourceDir: req.selfiesDir },
+    dataset: { dir: t.datasetDir, hash: t.training.datasetHash, images: t.training.datasetImages, sourceDir: req.selfiesDir },
     selfies: {
       verdict: set.verdict,
       usable: set.usable,
@@ -286,12 +314,8 @@ async function trainLocked(ctx: CommandContext, req: TrainRequest, p: Prepared &
       ...(set.selfSimilarity ? { selfSimilarity: set.selfSimilarity } : {}),
       ...(centroid ? { embedding: { model: DESCRIPTOR_MODEL, dims: centroid.length, count: embeddings.length, centroid } } : {}),
     },
-    createdAt: ctx.now().toISOString(),
+    createdAt: io.now().toISOString(),
   };
-  const file = await saveIdentity(home, identity);
-  r.success(`identity ${name} registered: ${file}`);
-  r.result(`${name}\t${result.loraPath || remote?.version || ""}`);
-  return { identity, plan, alreadyTrained: result.alreadyFinished, dryRun: false };
 }
 
 /** The command that re-attaches to a remote training (printed on Ctrl-C). */
@@ -306,9 +330,5 @@ function resumeCommand(req: TrainRequest, name: string): string {
   if (req.options.resolutions) parts.push("--resolution", req.options.resolutions.join(","));
   if (req.force) parts.push("--force");
   parts.push("--resume");
-  return parts.map(shellQuote).join(" ");
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+  return commandLine(parts);
 }

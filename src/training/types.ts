@@ -6,12 +6,9 @@
  */
 import type { TrainPlan } from "./plan.js";
 
-export interface GpuInfo {
-  index: number;
-  name: string;
-  totalMiB: number;
-  freeMiB: number;
-}
+import type { GpuInfo } from "../gpu/gpu-info.js";
+
+export type { GpuInfo } from "../gpu/gpu-info.js";
 
 /** One check of a preflight, shown by `train` before it starts and by `doctor`. */
 export interface PreflightCheck {

@@ -2,7 +2,7 @@
 // <set-dir>/<person>/<photo>: one folder per person; a person with one photo is a stranger only.
 // Runs the production path from dist/ (npm run build first): detectFaces -> descriptor, the
 // reference built as `score --selfies` builds it, judge() with the calibrated thresholds, and the
-// selfie set rules. Prints a Markdown report (the numbers behind src/identity/calibration.ts).
+// selfie set rules. Prints a Markdown report (the numbers behind src/scoring/calibration.ts).
 import { readdir } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -15,10 +15,10 @@ if (!root) {
 }
 const dist = new URL("../../dist/", import.meta.url);
 const { detectFaces, closeFaceModel, cosine, loadFaceModel, warmFaceWorkers } = await import(new URL("selfies/faces.js", dist).href);
-const { referenceFromEmbeddings } = await import(new URL("identity/scoring-reference.js", dist).href);
-const { judge } = await import(new URL("identity/scoring.js", dist).href);
+const { referenceFromEmbeddings } = await import(new URL("scoring/reference.js", dist).href);
+const { judge } = await import(new URL("scoring/similarity.js", dist).href);
 const { setReasons } = await import(new URL("selfies/set-rules.js", dist).href);
-const { IDENTITY_THRESHOLDS, DESCRIPTOR_MODEL } = await import(new URL("identity/calibration.js", dist).href);
+const { IDENTITY_THRESHOLDS, DESCRIPTOR_MODEL } = await import(new URL("scoring/calibration.js", dist).href);
 
 await loadFaceModel();
 const workers = await warmFaceWorkers(2);

@@ -57,8 +57,8 @@ export default async function bench() {
       files.push(file);
     }
 
-    const { loadReference } = await import(join(ROOT, "dist", "identity", "scoring-reference.js"));
-    const { scoreImages } = await import(join(ROOT, "dist", "identity", "scoring-run.js"));
+    const { loadReference } = await import(join(ROOT, "dist", "scoring", "reference.js"));
+    const { scoreImages } = await import(join(ROOT, "dist", "scoring", "score-images.js"));
     const faces = await import(join(ROOT, "dist", "selfies", "faces.js"));
     const loadStart = process.hrtime.bigint();
     const workers = faces.warmFaceWorkers ? await faces.warmFaceWorkers(2) : (await faces.loadFaceModel(), 1);
@@ -103,7 +103,7 @@ export default async function bench() {
       },
       notes:
         `Decode: sharp to raw RGB, 4 in flight, best of 2 (${decodeSeconds.toFixed(2)} s; ${decodeAgain.toFixed(2)} s again after scoring). ` +
-        `Score: src/identity/scoring-run.ts scoreImages with no cache: decode with shrink-on-load, Human BlazeFace + FaceMesh + faceres on WASM in ${workers} worker thread(s) on ${availableParallelism()} cores, blur and exposure on the face. ` +
+        `Score: src/scoring/score-images.ts scoreImages with no cache: decode with shrink-on-load, Human BlazeFace + FaceMesh + faceres on WASM in ${workers} worker thread(s) on ${availableParallelism()} cores, blur and exposure on the face. ` +
         `Model load (${loadSeconds.toFixed(1)} s) is excluded. The face models, not decoding, dominate: each image needs three CNN passes on a CPU WASM backend, so the 2x target is out of reach without a lighter model; the measured ratio is reported as is.`,
     };
   } finally {

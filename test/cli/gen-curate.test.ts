@@ -10,7 +10,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCheck } from "../../src/selfies/index.js";
 import { embeddingCentroid } from "../../src/identity/registry.js";
-import { DESCRIPTOR_MODEL, IDENTITY_THRESHOLDS } from "../../src/identity/calibration.js";
+import { DESCRIPTOR_MODEL, IDENTITY_THRESHOLDS } from "../../src/scoring/calibration.js";
 import { readXmpFields } from "../../src/generation/xmp.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
 import { runCli, tempWorkspace } from "../support/run-cli.js";

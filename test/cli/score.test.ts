@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCheck } from "../../src/selfies/index.js";
 import { embeddingCentroid, saveIdentity, type Identity } from "../../src/identity/registry.js";
-import { DESCRIPTOR_MODEL } from "../../src/identity/calibration.js";
+import { DESCRIPTOR_MODEL } from "../../src/scoring/calibration.js";
 import { runCli } from "../support/run-cli.js";
 import { collinsSelfies, generatedLike, noFace, twoPeople, writeAll } from "../unit/scoring/build-outputs.js";
 
@@ -74,7 +74,7 @@ describe("headshot score", () => {
     expect(row("collins-full.jpg")).toMatch(/collins-full\.jpg\s+1\s+\d+%\s+match/);
     expect(row("collins-teal.jpg")).toMatch(/\s1\s+\d+%\s+match/);
     // Hopper reads ~90% relative to 6 near-identical Collins "selfies" but stays under the raw
-    // similarity floor (src/identity/calibration.ts): not a match whatever the relative number.
+    // similarity floor (src/scoring/calibration.ts): not a match whatever the relative number.
     expect(row("hopper-full.jpg")).toMatch(/\s1\s+\d+%\s+not_you/);
     expect(row("no-face.jpg")).toMatch(/\s0\s+-\s+no_face/);
     expect(row("two-people.jpg")).toMatch(/\s2\s+\d+%\s+multiple_faces/);

@@ -13,8 +13,8 @@ import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadReference } from "../../src/identity/scoring-reference.js";
-import { curate } from "../../src/outputs/curate.js";
+import { loadReference } from "../../src/scoring/reference.js";
+import { curate } from "../../src/curation/curate.js";
 import { collinsSelfies, generatedLike, noFace, twoPeople, writeAll, writeGenLikeFolder } from "../unit/scoring/build-outputs.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

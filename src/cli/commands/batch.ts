@@ -1,6 +1,6 @@
 /** `headshot batch <file.yaml>`: CI batch jobs (people x presets), idempotent, never prompts. */
 import { Option, type Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 import { collect, wholeNumber } from "../parsers.js";
 
 const EXAMPLES = `
@@ -41,8 +41,20 @@ export function registerBatch(program: Command, wrap: Wrap): void {
     .addHelpText("after", EXAMPLES)
     .action(
       wrap(async (ctx, file, rawOptions) => {
-        const { runBatchCommand } = await import("../../batch/run-batch.js");
-        await runBatchCommand(ctx, file as string, rawOptions as BatchFlags);
+        const { runBatch } = await import("../../batch/run-batch.js");
+        const { BatchView, showBatchResult } = await import("../views/batch.js");
+        const settings = await ctx.settings();
+        const view = new BatchView(ctx.reporter);
+        let result;
+        try {
+          result = await runBatch({ file: file as string, options: rawOptions as BatchFlags, cwd: ctx.cwd, settings, env: ctx.env }, ctx.io(view.emit));
+        } finally {
+          // Work a failed step left running (e.g. a preset's other images after a full disk) must not
+          // write after the summary: --json promises that the summary is the last line.
+          view.close();
+        }
+        showBatchResult(ctx.reporter, result);
+        if (result.error) throw result.error;
       }),
     );
 }

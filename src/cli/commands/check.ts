@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { SelfiesRejectedError } from "../../errors.js";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 import type { CommandContext } from "../context.js";
 import type { Reporter } from "../reporter.js";
 import type { CheckReport, ImageReport, PreparedSet } from "../../selfies/types.js";

@@ -1,6 +1,6 @@
 /** `headshot doctor`: what is installed and configured, with the fix for anything missing. */
 import type { Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 
 const EXAMPLES = `
 Examples:

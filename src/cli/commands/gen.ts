@@ -1,7 +1,8 @@
 /** `headshot gen`: plan a batch of headshots from a preset (and, with a backend, generate it). */
 import { InvalidArgumentError, Option, type Command } from "commander";
-import type { Wrap } from "../main.js";
-import { collect, oneOf, wholeNumber } from "../parsers.js";
+import type { Wrap } from "../context.js";
+import { collect, decimal, oneOf, wholeNumber } from "../parsers.js";
+import type { GenerateOptions } from "../../generate/options.js";
 
 const EXAMPLES = `
 Examples:
@@ -40,46 +41,8 @@ or --budget stopped the batch (listed, with the command
 to resume; GPU out of memory names the flag that helps), 130 interrupted.
 `;
 
-export interface GenCliOptions {
-  preset: string;
-  identity?: string;
-  count?: number;
-  seed?: number;
-  out?: string;
-  set?: string[];
-  format?: "png" | "jpg" | "webp";
-  backend: "replicate" | "local" | "test";
-  model?: string;
-  ref?: string;
-  loraUrl?: string;
-  concurrency?: number;
-  dryRun?: boolean;
-  /** --backend local only. */
-  aiToolkit?: string;
-  gpu?: string;
-  offload?: "none" | "model" | "sequential";
-  quantize?: "none" | "8bit" | "4bit";
-  /** Selection (issue 9): see src/cli/gen-curate.ts. */
-  keepBest?: number;
-  minSimilarity?: number;
-  until?: number;
-  maxCount?: number;
-  budget?: number;
-  crops?: boolean;
-  /** false with --no-score: no likeness scoring (and no face models) after the batch. */
-  score?: boolean;
-}
-
-/** A decimal within [min, max] (for --min-similarity and --budget). */
-function decimal(flag: string, min: number, max: number): (raw: string) => number {
-  return (raw) => {
-    const value = Number(raw.trim());
-    if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max} (got "${raw}").`);
-    }
-    return value;
-  };
-}
+/** The options `gen` parses are the generate use case's input (src/generate/options.ts). */
+export type { GenerateOptions as GenCliOptions } from "../../generate/options.js";
 
 /** CUDA_VISIBLE_DEVICES values: GPU indexes or nvidia-smi UUIDs, comma-separated. */
 function gpuIds(raw: string): string {
@@ -121,9 +84,21 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .addHelpText("after", EXAMPLES)
     .action(
       wrap(async (ctx, rawOptions) => {
-        const options = rawOptions as GenCliOptions;
-        const { runGenCommand } = await import("../gen-command.js");
-        await runGenCommand(ctx, options);
+        const options = rawOptions as GenerateOptions;
+        const { checkGenerateOptions } = await import("../../generate/options.js");
+        checkGenerateOptions(options);
+        const settings = await ctx.settings(options.aiToolkit !== undefined ? { aiToolkit: options.aiToolkit } : {});
+        const { generate } = await import("../../generate/generate.js");
+        const { GenView, showGenerateResult } = await import("../views/gen.js");
+        const view = new GenView(ctx.reporter, options.backend);
+        let outcome;
+        try {
+          outcome = await generate({ options, cwd: ctx.cwd, settings, env: ctx.env }, ctx.io(view.onEvent));
+        } finally {
+          view.stop();
+        }
+        showGenerateResult(ctx.reporter, outcome);
+        if (!outcome.dryRun && outcome.error) throw outcome.error;
       }),
     );
 }

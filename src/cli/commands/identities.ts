@@ -1,7 +1,7 @@
 /** `headshot identities list|show|rm`: the trained identities in HEADSHOT_HOME. */
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 
 const EXAMPLES = `
 Examples:

@@ -3,7 +3,7 @@
  * implementation only when run. Only commands that work end to end are listed here.
  */
 import type { Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 import { registerPresets } from "./presets.js";
 import { registerGen } from "./gen.js";
 import { registerDoctor } from "./doctor.js";

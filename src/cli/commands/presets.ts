@@ -1,6 +1,6 @@
 /** `headshot presets list | show <name> | validate <file...>` */
 import type { Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
 import type { CommandContext } from "../context.js";
 
 const EXAMPLES = `

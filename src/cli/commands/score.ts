@@ -3,15 +3,16 @@
  * selfies), flags images without exactly one face, and for an ai-toolkit training folder names the
  * checkpoint whose samples look most like them (issue 9). Heavy modules load inside the action.
  */
+import { formatPct } from "../views/format.js";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import type { Wrap } from "../main.js";
-import { IDENTITY_THRESHOLDS } from "../../identity/calibration.js";
+import type { Wrap } from "../context.js";
+import { IDENTITY_THRESHOLDS } from "../../scoring/calibration.js";
 import type { CommandContext } from "../context.js";
 import type { Reporter } from "../reporter.js";
 import { positiveNumber } from "../parsers.js";
-import type { ImageScore } from "../../identity/scoring.js";
-import type { ScoreFolderResult } from "../../identity/scoring-folder.js";
+import type { ImageScore } from "../../scoring/similarity.js";
+import type { ScoreFolderResult } from "../../curation/score-folder.js";
 
 const M = Math.round(IDENTITY_THRESHOLDS.match * 100);
 const D = Math.round(IDENTITY_THRESHOLDS.doubtful * 100);
@@ -44,10 +45,6 @@ function pad(text: string, width: number): string {
 
 const COLOUR = { match: "green", doubtful: "yellow" } as const;
 
-function pct(value: number | undefined): string {
-  return value === undefined ? "-" : `${Math.round(value * 100)}%`;
-}
-
 function renderTable(result: ScoreFolderResult, reporter: Reporter): string {
   const width = Math.min(48, Math.max(4, ...result.scores.map((s) => s.file.length)));
   const lines = [reporter.style("bold", `${pad("file", width)}  faces  likeness  ${pad("verdict", 14)}  quality`)];
@@ -55,7 +52,7 @@ function renderTable(result: ScoreFolderResult, reporter: Reporter): string {
     const colour = COLOUR[s.verdict as keyof typeof COLOUR] ?? "red";
     const issues = s.quality.issues.length ? ` (${s.quality.issues.join(", ")})` : "";
     lines.push(
-      `${pad(s.file, width)}  ${pad(String(s.faces), 5)}  ${pad(pct(s.relative), 8)}  ${reporter.style(colour, pad(s.verdict, 14))}  ${s.verdict === "unreadable" ? s.note : s.faces === 0 ? "-" : `${s.quality.score.toFixed(2)}${issues}`}`,
+      `${pad(s.file, width)}  ${pad(String(s.faces), 5)}  ${pad(formatPct(s.relative), 8)}  ${reporter.style(colour, pad(s.verdict, 14))}  ${s.verdict === "unreadable" ? s.note : s.faces === 0 ? "-" : `${s.quality.score.toFixed(2)}${issues}`}`,
     );
   }
   return lines.join("\n");
@@ -66,8 +63,8 @@ function jsonScore(score: ImageScore): Record<string, unknown> {
 }
 
 async function action(ctx: CommandContext, dirArg: string, flags: ScoreFlags): Promise<void> {
-  const { scoreFolder } = await import("../../identity/scoring-folder.js");
-  const { checkReferenceFlags } = await import("../../identity/scoring-reference.js");
+  const { scoreFolder } = await import("../../curation/score-folder.js");
+  const { checkReferenceFlags } = await import("../../scoring/reference.js");
   // A missing reference is a usage error: say so before a spinner promises scoring.
   checkReferenceFlags(flags);
   const settings = await ctx.settings();
@@ -102,11 +99,11 @@ async function action(ctx: CommandContext, dirArg: string, flags: ScoreFlags): P
   if (result.checkpoints) {
     const c = result.checkpoints;
     reporter.event("checkpoints", { name: c.name, steps: c.steps, ...(c.best ? { best: c.best } : {}) });
-    const rows = c.steps.map((s) => `  step ${pad(String(s.step), 7)} ${pad(pct(s.meanRelative), 5)} mean likeness, ${s.matches}/${s.samples} samples match${s === c.best ? reporter.style("green", "  <- best") : ""}`);
+    const rows = c.steps.map((s) => `  step ${pad(String(s.step), 7)} ${pad(formatPct(s.meanRelative), 5)} mean likeness, ${s.matches}/${s.samples} samples match${s === c.best ? reporter.style("green", "  <- best") : ""}`);
     reporter.result(["", reporter.style("bold", `Checkpoints of ${c.name}:`), ...rows].join("\n"));
     if (c.best?.checkpoint) {
       reporter.result(
-        `Best checkpoint: ${c.best.checkpoint} (step ${c.best.step}, ${pct(c.best.meanRelative)} mean likeness)${c.best.onDisk ? "" : reporter.style("yellow", " - not on disk any more (pruned by max_step_saves_to_keep?)")}`,
+        `Best checkpoint: ${c.best.checkpoint} (step ${c.best.step}, ${formatPct(c.best.meanRelative)} mean likeness)${c.best.onDisk ? "" : reporter.style("yellow", " - not on disk any more (pruned by max_step_saves_to_keep?)")}`,
       );
     }
   }

@@ -4,7 +4,8 @@
  */
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import type { Wrap } from "../main.js";
+import type { Wrap } from "../context.js";
+import type { TrainRequest } from "../../training/train.js";
 
 const EXAMPLES = `
 Examples:
@@ -71,6 +72,24 @@ function sizes(value: string): number[] {
   return parts.map(Number);
 }
 
+/** The flags that shape the training plan (everything else is how to run it). */
+function planOptions(flags: TrainFlags, samplePrompts: string[]): TrainRequest["options"] {
+  return {
+    ...(flags.model !== undefined ? { recipe: flags.model } : {}),
+    ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
+    ...(flags.rank !== undefined ? { rank: flags.rank } : {}),
+    ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+    ...(flags.trigger !== undefined ? { trigger: flags.trigger } : {}),
+    ...(flags.class !== undefined ? { classWord: flags.class } : {}),
+    ...(flags.sampleEvery !== undefined ? { sampleEvery: flags.sampleEvery } : {}),
+    samplePrompts,
+    ...(flags.resolution !== undefined ? { resolutions: flags.resolution } : {}),
+    ...(flags.lowVram !== undefined ? { lowVram: flags.lowVram } : {}),
+    ...(flags.quantize !== undefined ? { quantize: flags.quantize } : {}),
+    ...(flags.gpu !== undefined ? { gpuIds: flags.gpu } : {}),
+  };
+}
+
 export function registerTrain(program: Command, wrap: Wrap): void {
   program
     .command("train")
@@ -121,7 +140,9 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const { samplePromptsFromPreset } = await import("../../training/sample-prompts.js");
         const samplePreset = await loadPreset(flags.samplePreset, { cwd: ctx.cwd, userDirs: settings.presetDirs });
         const samplePrompts = samplePromptsFromPreset(samplePreset, flags.class ?? "person");
-        const outcome = await trainIdentity(ctx, {
+        const { TrainView, renderTrainDryRun } = await import("../views/train.js");
+        const view = new TrainView(ctx.reporter);
+        const request = {
           selfiesDir: resolve(ctx.cwd, String(selfiesArg)),
           name: flags.name,
           backend,
@@ -134,23 +155,15 @@ export function registerTrain(program: Command, wrap: Wrap): void {
             ...(flags.destination !== undefined ? { destination: flags.destination } : {}),
             cancelOnInterrupt: Boolean(flags.cancelOnInterrupt),
           },
-          ...(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {}),
-          options: {
-            ...(flags.model !== undefined ? { recipe: flags.model } : {}),
-            ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
-            ...(flags.rank !== undefined ? { rank: flags.rank } : {}),
-            ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
-            ...(flags.trigger !== undefined ? { trigger: flags.trigger } : {}),
-            ...(flags.class !== undefined ? { classWord: flags.class } : {}),
-            ...(flags.sampleEvery !== undefined ? { sampleEvery: flags.sampleEvery } : {}),
-            samplePrompts,
-            ...(flags.resolution !== undefined ? { resolutions: flags.resolution } : {}),
-            ...(flags.lowVram !== undefined ? { lowVram: flags.lowVram } : {}),
-            ...(flags.quantize !== undefined ? { quantize: flags.quantize } : {}),
-            ...(flags.gpu !== undefined ? { gpuIds: flags.gpu } : {}),
-          },
-        });
-        if (!outcome.dryRun) {
+          settings,
+          env: ctx.env,
+          // The signal came from the terminal's Ctrl-C when we are interactive: the child got it too.
+          childSharesTerminal: ctx.deps.stdinIsTTY && Boolean(ctx.deps.stderr.isTTY),
+          options: planOptions(flags, samplePrompts),
+        };
+        const outcome = await trainIdentity(request, ctx.io(view.handle));
+        if (outcome.dryRun) renderTrainDryRun(ctx.reporter, request, outcome);
+        else {
           const id = outcome.identity;
           ctx.reporter.summary({
             name: flags.name,

@@ -2,11 +2,11 @@
  * Everything `gen --backend local` decides before the Python process starts: which interpreter
  * (as training finds it), the child's environment, which GPU and how much of it is free (nvidia-smi,
  * through training's queryGpu), and the events the CLI shows while the model loads and steps run.
- * run-gen.ts calls buildLocalBackend(); the batch engine then drives the LocalBackend like any other.
+ * src/generation/run-plan.ts calls buildLocalBackend(); the batch engine then drives the LocalBackend like any other.
  */
 import { UsageError } from "../../errors.js";
 import type { Env, Resolved } from "../../settings/settings.js";
-import type { GpuInfo } from "../../training/types.js";
+import type { GpuInfo } from "../../gpu/gpu-info.js";
 import type { IdentityLike } from "../lora-source.js";
 import { LocalBackend } from "./local-backend.js";
 import type { LocalGeneratorEvent } from "./local-generator.js";

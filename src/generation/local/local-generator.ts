@@ -6,7 +6,7 @@
  */
 import { InterruptedError, JobFailedError, type HeadshotError } from "../../errors.js";
 import { explainFailure, explainExit } from "./local-errors.js";
-import { queryFreeMiB } from "./gpu-memory.js";
+import { queryFreeMiB } from "../../gpu/free-memory.js";
 import { chooseMemoryMode, forcedMemoryMode, type MemoryMode } from "./memory-mode.js";
 import { LOCAL_MODELS } from "./models.js";
 import type { ErrorMessage, LocalModelId, OffloadMode, PythonMessage, QuantizeMode, ReadyMessage } from "./protocol.js";

@@ -1,7 +1,7 @@
 /**
  * Picks offloading and quantization for local generation from the GPU's free memory, the way the
  * training recipes pick `low_vram` and `quantize` (ai-toolkit.md section 7). Pure: the free memory
- * comes from gpu-memory.ts (nvidia-smi) or from the caller.
+ * comes from src/gpu/free-memory.ts (nvidia-smi) or from the caller.
  *
  * Order of preference, first that fits wins (sizes from models.ts, "fits" = estimate <= free MiB):
  *   1. everything on the GPU in bf16            transformer + text encoder + other + headroom

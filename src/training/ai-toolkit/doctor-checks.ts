@@ -2,7 +2,7 @@
  * The ai-toolkit preflight as `headshot doctor` lines (doctor-checks.ts `extraChecks` seam).
  * Local training is optional, so none of these fail doctor.
  */
-import type { DoctorCheck } from "../../cli/doctor-checks.js";
+import type { DoctorCheck } from "../../doctor/checks.js";
 import type { GlobalSettings } from "../../settings/settings.js";
 import { preflightAiToolkit } from "./locate.js";
 

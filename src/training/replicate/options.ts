@@ -5,7 +5,7 @@
  * which only exist once we talk to Replicate).
  */
 import { UsageError } from "../../errors.js";
-import { PRICE_TABLE } from "../../generation/prices.js";
+import { PRICE_TABLE } from "../../pricing/prices.js";
 import type { TrainPlan } from "../plan.js";
 
 /** replicate.md 3.1: the FLUX.1-dev LoRA trainer (ai-toolkit inside a Cog container, H100). */

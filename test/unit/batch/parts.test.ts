@@ -3,7 +3,7 @@ import { Budget, estimateTrainingUsd } from "../../../src/batch/budget.js";
 import { batchExitCode } from "../../../src/batch/outcome.js";
 import { looksLikeFile, resolveBatch } from "../../../src/batch/resolve.js";
 import { Lane, WeightedSlots } from "../../../src/batch/slots.js";
-import { PRICE_TABLE } from "../../../src/generation/prices.js";
+import { PRICE_TABLE } from "../../../src/pricing/prices.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseNvidiaSmiFree } from "../../../src/generation/local/gpu-memory.js";
+import { parseNvidiaSmiFree } from "../../../src/gpu/free-memory.js";
 import { UsageError } from "../../../src/errors.js";
 import { chooseMemoryMode, forcedMemoryMode } from "../../../src/generation/local/memory-mode.js";
 import type { LocalModelId, OffloadMode, QuantizeMode } from "../../../src/generation/local/protocol.js";

@@ -4,7 +4,7 @@ import { UsageError } from "../../../src/errors.js";
 import { normaliseLoraUrl, trainedVersionOf } from "../../../src/generation/lora-source.js";
 import { hammingHex, pickReferences, type ReferenceCandidate } from "../../../src/generation/references.js";
 import { buildXmp, escapeXml, readXmpFields } from "../../../src/generation/xmp.js";
-import { progressLine } from "../../../src/generation/run-summary.js";
+import { progressLine } from "../../../src/cli/views/gen-summary.js";
 
 const cand = (file: string, extra: Partial<ReferenceCandidate> = {}): ReferenceCandidate => ({
   file,

@@ -10,8 +10,8 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeFaceModel, detectFaces, warmFaceWorkers } from "../../../src/selfies/faces.js";
-import { referenceFromEmbeddings } from "../../../src/identity/scoring-reference.js";
-import { judge } from "../../../src/identity/scoring.js";
+import { referenceFromEmbeddings } from "../../../src/scoring/reference.js";
+import { judge } from "../../../src/scoring/similarity.js";
 import { setReasons } from "../../../src/selfies/set-rules.js";
 
 const SET = process.env.HEADSHOT_LIKENESS_SET;

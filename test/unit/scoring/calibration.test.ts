@@ -1,5 +1,5 @@
 /**
- * The calibration behind src/identity/calibration.ts, re-measured with the real face model on real
+ * The calibration behind src/scoring/calibration.ts, re-measured with the real face model on real
  * images: outputs derived from the identity must score above outputs of the other person on every
  * pair, and the `match` / `doubtful` thresholds must separate them. A no-face and a two-face image
  * are flagged. (Numbers printed so a model or threshold change shows what moved.)
@@ -8,10 +8,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IDENTITY_THRESHOLDS } from "../../../src/identity/calibration.js";
-import { loadReference } from "../../../src/identity/scoring-reference.js";
-import { scoreImages } from "../../../src/identity/scoring-run.js";
-import type { IdentityReference, ImageScore } from "../../../src/identity/scoring.js";
+import { IDENTITY_THRESHOLDS } from "../../../src/scoring/calibration.js";
+import { loadReference } from "../../../src/scoring/reference.js";
+import { scoreImages } from "../../../src/scoring/score-images.js";
+import type { IdentityReference, ImageScore } from "../../../src/scoring/similarity.js";
 import { collinsSelfies, generatedLike, noFace, TRANSFORMS, twoPeople, writeAll } from "./build-outputs.js";
 
 let dir: string;

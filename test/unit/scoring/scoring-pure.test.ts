@@ -1,11 +1,11 @@
 /** The pure parts of identity scoring: the relative-similarity formula, verdicts, selection, checkpoints. */
 import { describe, expect, it } from "vitest";
 import { cosine, normalise } from "../../../src/selfies/faces.js";
-import { DESCRIPTOR_MODEL, IDENTITY_THRESHOLDS } from "../../../src/identity/calibration.js";
-import { faceQuality, identityVerdict, judge, meanSimilarity, rankOf, type ImageScore } from "../../../src/identity/scoring.js";
-import { referenceFromEmbeddings, referenceFromIdentity } from "../../../src/identity/scoring-reference.js";
-import { passes, selectBest } from "../../../src/identity/scoring-select.js";
-import { checkpointFileName, chooseCheckpoint, parseSampleName } from "../../../src/identity/scoring-checkpoints.js";
+import { DESCRIPTOR_MODEL, IDENTITY_THRESHOLDS } from "../../../src/scoring/calibration.js";
+import { faceQuality, identityVerdict, judge, meanSimilarity, rankOf, type ImageScore } from "../../../src/scoring/similarity.js";
+import { referenceFromEmbeddings, referenceFromIdentity } from "../../../src/scoring/reference.js";
+import { passes, selectBest } from "../../../src/scoring/select.js";
+import { checkpointFileName, chooseCheckpoint, parseSampleName } from "../../../src/scoring/checkpoints.js";
 import type { Identity } from "../../../src/identity/registry.js";
 
 /** Deterministic pseudo-random unit vectors around a base direction. */

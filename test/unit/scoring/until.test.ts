@@ -3,8 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { nextImage, PassCounter, type UntilState } from "../../../src/identity/scoring-until.js";
-import { loadReference } from "../../../src/identity/scoring-reference.js";
+import { nextImage, PassCounter, type UntilState } from "../../../src/scoring/until.js";
+import { loadReference } from "../../../src/scoring/reference.js";
 import { collinsSelfies, generatedLike, noFace, writeAll } from "./build-outputs.js";
 
 const base: UntilState = { passed: 0, target: 4, generated: 0, maxCount: 12, spentUsd: 0, budgetUsd: 1, nextCostUsd: 0.025 };

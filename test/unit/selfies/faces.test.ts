@@ -3,7 +3,7 @@ import sharp from "sharp";
 import { availableParallelism } from "node:os";
 import { cosine, dedupeFaces, detectFaces, loadFaceModel, normalise, warmFaceWorkers, type FaceResult } from "../../../src/selfies/faces.js";
 import { ASTRONAUT, HOPPER } from "../../support/selfies/build.js";
-import { IDENTITY_THRESHOLDS } from "../../../src/identity/calibration.js";
+import { IDENTITY_THRESHOLDS } from "../../../src/scoring/calibration.js";
 
 describe("face model (Human on WASM, offline)", () => {
   let collins: FaceResult[];

@@ -1,0 +1,97 @@
+/**
+ * What a batch checks before anything runs (exit 2 up front, not halfway), and what earlier runs
+ * of the same file already paid (the budget is the whole file's).
+ */
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { isHeadshotError, UsageError } from "../errors.js";
+import type { Env, GlobalSettings } from "../settings/settings.js";
+import { exists } from "../util/fs.js";
+import { shellQuote } from "../util/shell-quote.js";
+import { assertDistinctPresetFolders } from "./gen-step.js";
+import { homeFor, trainingCostOf } from "./identity-step.js";
+import type { ResolvedBatch } from "./resolve.js";
+
+/** Everything that can be known wrong before anything runs: exit 2 up front, not halfway. */
+export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, env: Env): Promise<void> {
+  const home = settings.home.value;
+  const { loadPreset } = await import("../presets/load.js");
+  const { findIdentity } = await import("../identity/registry.js");
+  const { dirname } = await import("node:path");
+  const problems: string[] = [];
+  const presetErrors: unknown[] = [];
+  for (const person of batch.people) {
+    const names: string[] = [];
+    for (const preset of person.presets) {
+      try {
+        names.push((await loadPreset(preset.ref, { cwd: dirname(batch.file), userDirs: settings.presetDirs })).name);
+      } catch (error) {
+        if (isHeadshotError(error) && error.diagnostics.length) presetErrors.push(error);
+        else problems.push(`people[${person.name}] preset "${preset.written}": ${(error as Error).message}${isHeadshotError(error) && error.hint ? ` (${error.hint})` : ""}`);
+      }
+    }
+    try {
+      assertDistinctPresetFolders(person.name, names);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    if (person.selfies && !(await exists(person.selfies))) problems.push(`people[${person.name}]: selfies folder not found: ${person.selfies}`);
+    if (!person.trains) {
+      const found = (await findIdentity(homeFor(home, person.backend), person.identity)) ?? (person.backend === "test" ? await findIdentity(home, person.identity) : undefined);
+      if (!found) problems.push(`people[${person.name}]: no identity named "${person.identity}" (train it with \`headshot train <selfies> --name ${person.identity}\`, or give \`selfies:\`)`);
+    }
+  }
+  if (presetErrors[0]) throw presetErrors[0];
+  if (problems.length) {
+    throw new UsageError(`${batch.file}: ${problems.length} problem${problems.length === 1 ? "" : "s"} found before starting`, {
+      code: "E_BATCH_INVALID",
+      details: problems,
+      hint: "fix the batch file (paths are relative to it); nothing was run or paid for",
+    });
+  }
+  if (batch.people.some((p) => p.backend === "replicate")) {
+    const { createReplicateSession } = await import("../replicate/client.js");
+    try {
+      createReplicateSession({ env, ...(settings.replicateBaseUrl.value ? { baseUrl: settings.replicateBaseUrl.value } : {}) });
+    } catch (error) {
+      if (isHeadshotError(error)) {
+        throw new UsageError(error.message, {
+          code: error.code,
+          hint: `${error.hint ?? ""}${error.hint ? "; " : ""}or try the whole batch for free first: headshot batch ${shellQuote(batch.file)} --backend test`,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+/** What earlier runs of this batch already paid: image costs in every manifest under <out>/<person>/, trainings. */
+export async function spentSoFar(batch: ResolvedBatch, home: string): Promise<number> {
+  const { findIdentity } = await import("../identity/registry.js");
+  let total = 0;
+  for (const person of batch.people) {
+    if (person.backend === "test") continue;
+    let folders: string[] = [];
+    try {
+      folders = await readdir(join(batch.out, person.name));
+    } catch {
+      // nothing generated yet
+    }
+    for (const folder of folders) {
+      try {
+        const { readFile } = await import("node:fs/promises");
+        const manifest = JSON.parse(await readFile(join(batch.out, person.name, folder, "manifest.json"), "utf8")) as { batch?: { placeholder?: boolean }; images?: Record<string, { costUsd?: number }> };
+        if (manifest.batch?.placeholder) continue;
+        for (const entry of Object.values(manifest.images ?? {})) total += typeof entry.costUsd === "number" ? entry.costUsd : 0;
+      } catch {
+        // no manifest here
+      }
+    }
+    if (person.trains) {
+      const identity = await findIdentity(home, person.identity).catch(() => undefined);
+      if (identity) total += trainingCostOf(identity);
+    }
+  }
+  return total;
+}
+
