@@ -91,7 +91,7 @@ async function action(ctx: CommandContext, dirArg: string, flags: ScoreFlags): P
   for (const score of result.scores) reporter.event("image", jsonScore(score));
   reporter.result(renderTable(result, reporter));
   const ref = result.reference;
-  reporter.result(`\nCompared with ${ref.label}: ${ref.count} selfies, their own similarity ${ref.self.mean.toFixed(3)} (faceres cosine) = 100%.`);
+  reporter.result(`\nCompared with ${ref.label}: ${ref.count} selfies, their own similarity ${ref.self.mean.toFixed(3)} (face descriptor cosine) = 100%.`);
   const counts = new Map<string, number>();
   for (const s of result.scores) counts.set(s.verdict, (counts.get(s.verdict) ?? 0) + 1);
   reporter.result([...counts.entries()].map(([verdict, n]) => `${n} ${verdict}`).join(", "));
