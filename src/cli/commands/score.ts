@@ -26,7 +26,8 @@ Examples:
   headshot score ./out --identity jane --json                   one JSON line per image, then a summary
 
 Likeness is relative: 100% means "as much like you as your selfies are like each other".
-Verdicts: match (>= ${M}%), doubtful (${D}-${M}%), not_you (< ${D}%), no_face, multiple_faces, unreadable.
+Verdicts: match (>= ${M}% and raw similarity >= ${IDENTITY_THRESHOLDS.matchFloor}), doubtful (>= ${D}% and >= ${IDENTITY_THRESHOLDS.doubtfulFloor}:
+look at it), not_you (the rest), no_face, multiple_faces, unreadable.
 Exit codes: 0 scored (whatever the verdicts), 2 bad folder, flag or identity.
 The face models run offline; results are cached in HEADSHOT_HOME by file content.
 `;
