@@ -48,15 +48,15 @@ export interface DetectOptions {
   minScore?: number;
 }
 
-/** Detector settings; also part of the analysis cache key (check-cache.ts). */
 /**
- * Where the descriptor's 68 landmarks start from: face-api's SSD (default; what the thresholds were
- * measured with) or Human's box (HEADSHOT_LIKENESS_DETECTOR=human: about 8x faster per photo on a
- * loaded 2-core machine, but equal error rate 2.3% instead of 0.92% and 0.1% of strangers matched
- * on the real set; see test/bench/LIKENESS.md). For benchmarks and slow machines, not a tuning knob.
+ * Where the descriptor's 68 landmarks start from. Default: Human's box (already found for `check`),
+ * then twice more on a box derived from the landmarks the way face-api's SSD frames a face
+ * (face-worker-source.ts). HEADSHOT_LIKENESS_DETECTOR=ssd runs face-api's SSD MobileNet first
+ * instead: as accurate on the real set but about 4x slower per photo (test/bench/LIKENESS.md).
+ * For benchmarks, not a tuning knob. Part of the analysis cache key (check-cache.ts).
  */
-const LIKENESS_DETECTOR: "ssd" | "human" = process.env.HEADSHOT_LIKENESS_DETECTOR === "human" ? "human" : "ssd";
-export const FACE_MODEL_ID = `human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-${LIKENESS_DETECTOR}+lm68+dlib-resnet/wasm/max10/second-box-0.5`;
+const LIKENESS_DETECTOR: "ssd" | "human" = process.env.HEADSHOT_LIKENESS_DETECTOR === "ssd" ? "ssd" : "human";
+export const FACE_MODEL_ID = `human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-${LIKENESS_DETECTOR}+lm68x3+dlib-resnet/wasm/max10/second-box-0.5`;
 
 const MAX_DETECTED = 10;
 const DEFAULT_MIN_SCORE = 0.5;
