@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { JobFailedError, UsageError } from "../errors.js";
 import type { IdentityLike } from "../generation/lora-source.js";
 import type { Manifest } from "../generation/manifest.js";
+import type { RehearsalSource } from "../generation/rehearsal/compose.js";
+import { REHEARSAL_NOTICE } from "../curation/gallery-html.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { RunEvent } from "../generation/run-plan.js";
 import type { Identity } from "../identity/registry.js";
@@ -176,6 +178,8 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
     let spentThisRun = 0;
     try {
       const { runGeneration } = await import("../generation/run-plan.js");
+      // Test mode rehearses the person: previews drawn from their prepared selfies (issue 15).
+      const rehearsal = person.backend === "test" ? await input.faces.run(() => rehearsalOf(input)) : undefined;
       // Local images run one at a time on the GPU lane (run-batch.ts); remote ones share the slots.
       const slots: Slots = person.backend === "local" ? { withSlots: (_wanted, fn) => fn(1, () => undefined) } : input.slots;
       const output = await slots.withSlots(Math.max(1, remaining.length), (granted, giveBack) => {
@@ -205,6 +209,7 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
             input.onEvent({ type: "gen.event", person: person.name, preset: preset.name, event });
           },
           now: input.now,
+          rehearsal,
         });
       });
       const { result } = output;
@@ -234,6 +239,11 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
 
   if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome));
   return outcome;
+}
+
+async function rehearsalOf(input: GenStepInput): Promise<RehearsalSource> {
+  const { loadRehearsalSource } = await import("../generation/rehearsal/source.js");
+  return loadRehearsalSource({ home: input.home, identity: input.identity, signal: input.signal });
 }
 
 function manifestCost(manifest: Manifest | undefined): number {
@@ -300,7 +310,8 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
       moveRejected: false,
       crops: person.crops,
       sidecars: "all",
-      title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · TEST PLACEHOLDERS" : ""}`,
+      title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · PREVIEW (TEST PLACEHOLDERS)" : ""}`,
+      notice: person.backend === "test" ? REHEARSAL_NOTICE : undefined,
       signal: input.signal,
       now: input.now,
     },
@@ -308,7 +319,7 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
   outcome.kept = result.images.filter((i) => i.kept).length;
   outcome.gallery = result.galleryPath;
   if (result.warnings.length) outcome.notes = [...(outcome.notes ?? []), ...result.warnings.slice(0, 5)];
-  if (person.backend === "test") outcome.notes = [...(outcome.notes ?? []), "placeholders have no face: scoring marks them no_face, so none is kept and no crops are cut"];
+  if (person.backend === "test") outcome.notes = [...(outcome.notes ?? []), "previews drawn from the selfies (a free rehearsal), not generated: some plant a stranger, a soft image or a small face on purpose"];
   await writeJsonAtomic(join(dir, BATCH_MARKER_FILE), { ...marker, curation });
   input.onEvent({ type: "curate.done", person: person.name, preset: plan.preset.name, kept: outcome.kept, scored: result.scores.length, gallery: result.galleryPath, placeholder: person.backend === "test" });
 }

@@ -39,6 +39,18 @@ Environment:
 Docs: README.md (headshot --help <command> for each command's flags and examples)
 `;
 
+/**
+ * `headshot --help gen` means `headshot gen --help`: commander would print the root help because
+ * the root's --help comes first (issue 15).
+ */
+export function helpFirst(argv: ReadonlyArray<string>, program: Command): string[] {
+  const [first, second, ...rest] = argv;
+  if ((first === "--help" || first === "-h") && second && program.commands.some((c) => c.name() === second || c.aliases().includes(second))) {
+    return [second, "--help", ...rest];
+  }
+  return [...argv];
+}
+
 /** `--json` anywhere before a `--` (commander has not parsed yet when a usage error is found). */
 function wantsJson(argv: ReadonlyArray<string>): boolean {
   const end = argv.indexOf("--");
@@ -66,6 +78,8 @@ export async function main(argv: ReadonlyArray<string>, rawDeps: CliDeps): Promi
     .option("--no-color", "disable colour (also NO_COLOR=1)")
     .option("--verbose", "more detail on stderr")
     .showSuggestionAfterError(true)
+    // Every command's help lists --json / --verbose too (inherited by the commands added below).
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput(output)
     .exitOverride()
     .addHelpText("after", ROOT_HELP);
@@ -100,7 +114,7 @@ export async function main(argv: ReadonlyArray<string>, rawDeps: CliDeps): Promi
   for (const register of COMMANDS) register(program, wrap);
 
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(helpFirst(argv, program), { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version exit 0; every other parse error was already printed by commander.

@@ -13,6 +13,7 @@
  * - Ctrl-C stops creating; running jobs are handed to the backend's interrupt rule (Replicate:
  *   cancel what is still queued, leave what is already processing for the re-run to collect).
  */
+import { rmdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { InterruptedError, isAbortError, isHeadshotError, type HeadshotError } from "../errors.js";
@@ -133,7 +134,10 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     const remaining = plan.images.length - c.done - c.failed - c.filtered;
     const elapsed = (Date.now() - started) / 1000;
     const eta = finished > 0 ? Math.round((elapsed / finished) * remaining) : null;
-    emit({ type: "progress", done: c.done, failed: c.failed, filtered: c.filtered, total: plan.images.length, running, spentUsd: Math.round(c.spent * 1000) / 1000, etaSeconds: eta });
+    // An image counts as done as soon as its manifest entry says so, a moment before its job
+    // leaves `running`: never report more running than are left ("4/4 done · 3 running", issue 15).
+    const inFlight = Math.max(0, Math.min(running, remaining));
+    emit({ type: "progress", done: c.done, failed: c.failed, filtered: c.filtered, total: plan.images.length, running: inFlight, spentUsd: Math.round(c.spent * 1000) / 1000, etaSeconds: eta });
   };
 
   const finalize = async (image: PlannedImage, filesWritten: () => void = () => undefined): Promise<void> => {
@@ -261,6 +265,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
             e.costUsd = result.costUsd;
             e.costSource = result.costSource;
             if (result.placeholder) e.placeholder = true;
+            if (result.rehearsal) e.rehearsal = result.rehearsal;
             if (result.remote) {
               e.predictionId ??= result.remote.id;
               e.modelRef = result.remote.modelRef;
@@ -363,6 +368,9 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     if (!diskErrorCode(error)) throw error;
     diskError ??= error;
   });
+  // Raw outputs are deleted once finalised: an empty raw folder is clutter in every finished
+  // folder (issue 15). rmdir only removes it when empty, so a raw file still needed stays.
+  await rmdir(rawDir).catch(() => undefined);
   const c = counts();
   if (diskError) {
     throw new DiskFullError(diskErrorCode(diskError) ?? "ENOSPC", plan.outDir, {

@@ -57,3 +57,11 @@ export function identityPaths(home: string, name: string): IdentityPaths {
     trainingDir: join(dir, "training"),
   };
 }
+
+/** Test-mode identities (rehearsals, `--backend test`) live apart from real ones (issue 15). */
+export const TEST_MODE_DIR = "test-mode";
+
+/** The HEADSHOT_HOME of test-mode identities: `<home>/test-mode/`. */
+export function testModeHome(home: string): string {
+  return join(home, TEST_MODE_DIR);
+}

@@ -102,6 +102,16 @@ export const generationSchema = z
   })
   .strict();
 
+/** The face detail pass after generation (`headshot polish`, issue 17); off unless enabled. */
+export const polishSchema = z
+  .object({
+    enabled: z.boolean().optional().describe("Polish every kept image after gen (same as gen --polish; --no-polish turns it off)."),
+    strength: z.number().min(0.05).max(0.9).optional().describe("How much of the face region may be redrawn (default 0.35)."),
+    upscale: z.number().min(0).max(4).optional().describe("Enlarge the final file by this factor (0 = off)."),
+    margin: z.number().min(0).max(1).optional().describe("Largest likeness drop that still keeps the polished version (default 0.03)."),
+  })
+  .strict();
+
 /** One value of a variation axis: a scalar for leaf fields, an object for a whole section. */
 const variationValue = z.union([z.string().max(MAX_TEXT_LENGTH, `keep it under ${MAX_TEXT_LENGTH} characters`), z.number(), z.record(z.string(), z.unknown())]);
 
@@ -126,6 +136,7 @@ export const presetSchema = z
     pose: text.optional(),
     avoid: textList.optional().describe("Things to keep out of the picture (added to inherited ones)."),
     generation: generationSchema.optional(),
+    polish: polishSchema.optional(),
     variations: z
       .record(z.string().max(MAX_NAME_LENGTH), z.array(variationValue).min(1, "an axis needs at least one value").max(MAX_LIST_ITEMS, `at most ${MAX_LIST_ITEMS} values per axis`))
       .optional()
@@ -135,6 +146,7 @@ export const presetSchema = z
 
 export type PresetFile = z.infer<typeof presetSchema>;
 export type GenerationSettings = z.infer<typeof generationSchema>;
+export type PolishPresetSettings = z.infer<typeof polishSchema>;
 
 /** Practice for FLUX dev portraits (replicate/cog-flux predict.py DevLoraPredictor). */
 export const DEFAULT_GENERATION: Required<GenerationSettings> = {

@@ -43,3 +43,18 @@ export const QUALITY_LIMITS = {
   yawMax: 30,
   pitchMax: 25,
 } as const;
+
+/**
+ * The quality floor for kept images (issue 15): a professional headshot is sharp and shows the
+ * face large enough. An image below it is set aside however much it looks like you.
+ * - the face must not read as `blurry` (sharpness under QUALITY_LIMITS.sharpnessPoor, the same
+ *   scale as the selfie rules: Gaussian blur sigma 2 on a 256 px face measures 10.8);
+ * - the detected face box must be at least 10% of the image's shorter side and 80 px wide. A
+ *   head-and-shoulders frame measures about 30% (rehearsal previews, 912 px wide: 0.28-0.32),
+ *   a three-quarter-length frame about 13-15%; a face under 10% is a figure in a room, not a
+ *   headshot, and has too few pixels for a crop.
+ */
+export const KEPT_QUALITY = {
+  minFaceShare: 0.1,
+  minFacePixels: 80,
+} as const;

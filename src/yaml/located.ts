@@ -7,7 +7,7 @@
 import { LineCounter, isAlias, isMap, isPair, isScalar, parseDocument, visit, type Document, type Node as YamlNode } from "yaml";
 import { z } from "zod";
 import { ConfigFileError, type Diagnostic, type SourceLocation } from "../errors.js";
-import { closest } from "../util/did-you-mean.js";
+import { closest, closestKey } from "../util/did-you-mean.js";
 
 export interface LocatedDocument {
   file: string;
@@ -112,7 +112,7 @@ export function zodDiagnostics(parsed: LocatedDocument, schema: z.ZodType, issue
     if (issue.code === "unrecognized_keys") {
       const known = knownKeysAt(schema, issue.path);
       for (const key of issue.keys) {
-        const suggestion = closest(key, known);
+        const suggestion = closestKey(key, known);
         diagnostics.push({
           severity: "error",
           message: `unknown key "${key}"${where ? ` in ${where}` : ""}`,
@@ -134,13 +134,33 @@ export function zodDiagnostics(parsed: LocatedDocument, schema: z.ZodType, issue
       });
       continue;
     }
+    const hint = numberAsTextHint(issue, parsed.doc.getIn(issue.path.map(String)));
     diagnostics.push({
       severity: "error",
       message: `${where ? `${where}: ` : ""}${issue.message}`,
       location: locatePath(parsed, issue.path),
+      ...(hint ? { hint } : {}),
     });
   }
-  return diagnostics;
+  return inLineOrder(diagnostics);
+}
+
+/**
+ * A number where text is expected: YAML read `aperture: 2.8` as a number. Apertures are written
+ * f/<number> (src/presets/schema.ts), so suggest that; anything else, the same text quoted.
+ */
+function numberAsTextHint(issue: z.core.$ZodIssue, actual: unknown): string | undefined {
+  if (issue.code !== "invalid_type" || issue.expected !== "string" || typeof actual !== "number") return undefined;
+  const key = issue.path[issue.path.length - 1];
+  return key === "aperture" ? `did you mean "f/${actual}"? apertures are written f/<number>` : `write it as text: "${actual}"`;
+}
+
+/** Problems in the order of the file's lines (then columns); unlocated ones last, in their order. */
+export function inLineOrder(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (a.d.location?.line ?? Infinity) - (b.d.location?.line ?? Infinity) || (a.d.location?.col ?? 0) - (b.d.location?.col ?? 0) || a.i - b.i)
+    .map(({ d }) => d);
 }
 
 export interface ValidatedYaml<T> {
@@ -223,7 +243,7 @@ export function withoutSourceLines(diagnostics: ReadonlyArray<Diagnostic>): Diag
 
 export function invalid(file: string, what: string, diagnostics: Diagnostic[]): ConfigFileError {
   const n = diagnostics.filter((d) => d.severity === "error").length;
-  return new ConfigFileError(`${what} ${file} has ${n} problem${n === 1 ? "" : "s"}`, diagnostics, {
+  return new ConfigFileError(`${what} ${file} has ${n} problem${n === 1 ? "" : "s"}`, inLineOrder(diagnostics), {
     hint: `fix the lines shown above, then run the command again`,
   });
 }
