@@ -3,7 +3,7 @@
  * training with local generation, a test-mode person) run by the built binary against the
  * Replicate emulator and the fake ai-toolkit, with every fault of issue 10 injected:
  * throttling storms, 5xx, dropped connections, a failed training, a crashed local trainer, expired
- * outputs, a full output disk (a 4 MB tmpfs when mounting is allowed, see `diskFull`), and 20+
+ * outputs, a full output disk (a 64 MB tmpfs when mounting is allowed, see `diskFull`), and 20+
  * `kill -9`s of the CLI at random moments, each followed by a re-run. Then, once: every expected
  * image present once, no paid work done twice (the emulator's own job list), manifests consistent
  * with the files, no temp files left. The tally is printed.
@@ -91,10 +91,12 @@ beforeAll(async () => {
     REPLICATE_API_TOKEN: emu.token,
     REPLICATE_BASE_URL: emu.baseUrl,
   };
-  // The output folder on a 4 MB tmpfs, so "disk full" is a real ENOSPC from the kernel.
+  // The output folder on a 64 MB tmpfs, so "disk full" is a real ENOSPC from the kernel (step 4
+  // fills it with a ballast file). 64 MB, not 4: fay's test-mode images are rehearsal previews
+  // drawn from her selfies (issue 15), megabytes each, which filled 4 MB in step 1.
   await mkdir(join(dir, "headshots"), { recursive: true });
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", join(dir, "headshots")], { stdio: "ignore" });
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", join(dir, "headshots")], { stdio: "ignore" });
     mounted = true;
   } catch {
     mounted = false; // no CAP_SYS_ADMIN: the disk-full phase is skipped (and says so)
@@ -294,7 +296,7 @@ describe("headshot batch fault suite", () => {
       expect(fullText).toContain("E_DISK_FULL");
       expect(fullText).toContain(join(dir, "headshots"));
       await rm(join(dir, "headshots", "ballast"));
-      count("full output disk (ENOSPC from a 4 MB tmpfs)");
+      count("full output disk (ENOSPC from a full tmpfs)");
       diskFullNote = "real ENOSPC (tmpfs)";
     }
 
