@@ -16,6 +16,8 @@ import { REHEARSAL_NOTICE } from "../curation/gallery-html.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { RunEvent } from "../generation/run-plan.js";
 import type { Identity } from "../identity/registry.js";
+import type { ScoreQueue } from "../scoring/score-queue.js";
+import type { ImageScore } from "../scoring/similarity.js";
 import type { GlobalSettings } from "../settings/settings.js";
 import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
 import { exists, readJson } from "../util/fs.js";
@@ -166,6 +168,7 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
   const doneBefore = plan.images.length - remaining.length;
   const outcome: PresetOutcome = { preset: preset.name, dir, status: "done", images: doneBefore, expected: plan.images.length, failed: 0, costUsd: costBefore };
   if (superseded) outcome.superseded = superseded;
+  let queue: ScoreQueue | undefined;
 
   if (remaining.length > 0 || (manifest && Object.values(manifest.images).some((e) => e.status !== "done"))) {
     const { priceKey } = await import("../generation/run-plan.js");
@@ -176,6 +179,8 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
     if (!reservation) throw new BudgetStop(`${remaining.length} image${remaining.length === 1 ? "" : "s"} of ${person.name}/${preset.name}`, estimateUsd, input.budget);
     input.onEvent({ type: "preset.start", person: person.name, preset: preset.name, dir, remaining: remaining.length, total: plan.images.length, estimateUsd });
     let spentThisRun = 0;
+    // Scored as each image lands, while the others are still running (issue 18).
+    queue = await scoreQueueFor(input, dir);
     try {
       const { runGeneration } = await import("../generation/run-plan.js");
       // Test mode rehearses the person: previews drawn from their prepared selfies (issue 15).
@@ -210,6 +215,7 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
           },
           now: input.now,
           rehearsal,
+          ...(queue ? { gate: queue } : {}),
         });
       });
       const { result } = output;
@@ -237,13 +243,23 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
     input.onEvent({ type: "preset.skipped", person: person.name, preset: preset.name, dir, images: doneBefore });
   }
 
-  if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome));
+  const scored = await queue?.drain();
+  if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome, scored));
   return outcome;
 }
 
 async function rehearsalOf(input: GenStepInput): Promise<RehearsalSource> {
   const { loadRehearsalSource } = await import("../generation/rehearsal/source.js");
   return loadRehearsalSource({ home: input.home, identity: input.identity, signal: input.signal });
+}
+
+async function scoreQueueFor(input: GenStepInput, dir: string): Promise<ScoreQueue | undefined> {
+  if (!wantsCuration(input.person) || input.person.backend === "test") return undefined;
+  const { referenceFromIdentity } = await import("../scoring/reference.js");
+  const reference = referenceFromIdentity(input.identity);
+  if (!reference) return undefined;
+  const { ScoreQueue } = await import("../scoring/score-queue.js");
+  return new ScoreQueue(reference, { outDir: dir, home: input.home, signal: input.signal });
 }
 
 function manifestCost(manifest: Manifest | undefined): number {
@@ -277,7 +293,7 @@ async function enospcError(error: unknown, dir: string, images: number): Promise
   });
 }
 
-async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, dir: string, outcome: PresetOutcome): Promise<void> {
+async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, dir: string, outcome: PresetOutcome, scored?: Map<string, ImageScore>): Promise<void> {
   const { person, identity } = input;
   const { readManifest } = await import("../generation/manifest.js");
   const manifest = await readManifest(dir);
@@ -310,6 +326,7 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
       moveRejected: false,
       crops: person.crops,
       sidecars: "all",
+      ...(scored ? { scored } : {}),
       title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · PREVIEW (TEST PLACEHOLDERS)" : ""}`,
       notice: person.backend === "test" ? REHEARSAL_NOTICE : undefined,
       signal: input.signal,
