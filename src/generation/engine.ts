@@ -31,7 +31,8 @@ export type EngineEvent =
   | { type: "image.started"; key: string; attempt: number; resumed: boolean }
   | { type: "image.created"; key: string; attempt: number; remoteId: string; webUrl?: string | undefined }
   | { type: "image.recovered"; key: string; remoteId: string }
-  | { type: "image.retry"; key: string; attempt: number; kind: FailureKind; code: string; message: string; delayMs: number }
+  // remoteId: the prediction this attempt used, when there was one (for `expired`: the one whose output was deleted).
+  | { type: "image.retry"; key: string; attempt: number; kind: FailureKind; code: string; message: string; delayMs: number; remoteId?: string | undefined }
   | { type: "image.done"; key: string; file: string; seconds: number; costUsd: number; placeholder: boolean }
   | { type: "image.failed"; key: string; code: string; message: string; kind: FailureKind }
   | { type: "image.filtered"; key: string; code: string; message: string }
@@ -300,7 +301,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
                 delete e.webUrl;
               }
             });
-            emit({ type: "image.retry", key, attempt, kind: failure.kind, code: failure.code, message: failure.message, delayMs });
+            emit({ type: "image.retry", key, attempt, kind: failure.kind, code: failure.code, message: failure.message, delayMs, ...(failure.options.remote ? { remoteId: failure.options.remote.id } : {}) });
             await sleep(delayMs, signal);
             continue;
           }
