@@ -125,7 +125,10 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const flags = rawFlags as TrainFlags;
         const { parseBackend } = await import("../../training/trainers.js");
         const settings = await ctx.settings(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {});
-        const backend = parseBackend(flags.backend ?? ctx.env.HEADSHOT_BACKEND ?? settings.projectConfig?.backend ?? "local");
+        const { describeSettings, resolveTrainBackend } = await import("../../settings/command-defaults.js");
+        const resolvedBackend = resolveTrainBackend(flags.backend, ctx.env, settings);
+        for (const line of describeSettings({ backend: resolvedBackend })) ctx.reporter.debug(line);
+        const backend = parseBackend(resolvedBackend.value);
         if (backend === "test") {
           // The placeholder trainer exists for `batch --backend test`, which keeps its identities in
           // a separate test-mode registry; here it would put a fake identity in the real one.
