@@ -4,7 +4,8 @@
  */
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import type { Wrap } from "../context.js";
+import type { CommandContext, Wrap } from "../context.js";
+import type { GlobalSettings } from "../../settings/settings.js";
 import type { TrainRequest } from "../../training/train.js";
 
 const EXAMPLES = `
@@ -90,6 +91,25 @@ function planOptions(flags: TrainFlags, samplePrompts: string[]): TrainRequest["
   };
 }
 
+/** --backend, $HEADSHOT_BACKEND, the project config or local (said with --verbose); never test. */
+async function trainBackend(ctx: CommandContext, flags: TrainFlags, settings: GlobalSettings): Promise<"local" | "replicate"> {
+  const { parseBackend } = await import("../../training/trainers.js");
+  const { describeSettings, resolveTrainBackend } = await import("../../settings/command-defaults.js");
+  const resolvedBackend = resolveTrainBackend(flags.backend, ctx.env, settings);
+  for (const line of describeSettings({ backend: resolvedBackend })) ctx.reporter.debug(line);
+  const backend = parseBackend(resolvedBackend.value);
+  if (backend === "test") {
+    // The placeholder trainer exists for `batch --backend test`, which keeps its identities in
+    // a separate test-mode registry; here it would put a fake identity in the real one.
+    const { UsageError } = await import("../../errors.js");
+    throw new UsageError("train has no test backend: placeholder identities exist only inside `headshot batch --backend test`", {
+      code: "E_UNKNOWN_BACKEND",
+      hint: "use --backend local or --backend replicate; to try the whole pipeline for free run `headshot batch <file.yaml> --backend test` or `headshot gen --preset corporate --backend test`",
+    });
+  }
+  return backend;
+}
+
 export function registerTrain(program: Command, wrap: Wrap): void {
   program
     .command("train")
@@ -123,21 +143,8 @@ export function registerTrain(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, selfiesArg, rawFlags) => {
         const flags = rawFlags as TrainFlags;
-        const { parseBackend } = await import("../../training/trainers.js");
         const settings = await ctx.settings(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {});
-        const { describeSettings, resolveTrainBackend } = await import("../../settings/command-defaults.js");
-        const resolvedBackend = resolveTrainBackend(flags.backend, ctx.env, settings);
-        for (const line of describeSettings({ backend: resolvedBackend })) ctx.reporter.debug(line);
-        const backend = parseBackend(resolvedBackend.value);
-        if (backend === "test") {
-          // The placeholder trainer exists for `batch --backend test`, which keeps its identities in
-          // a separate test-mode registry; here it would put a fake identity in the real one.
-          const { UsageError } = await import("../../errors.js");
-          throw new UsageError("train has no test backend: placeholder identities exist only inside `headshot batch --backend test`", {
-            code: "E_UNKNOWN_BACKEND",
-            hint: "use --backend local or --backend replicate; to try the whole pipeline for free run `headshot batch <file.yaml> --backend test` or `headshot gen --preset corporate --backend test`",
-          });
-        }
+        const backend = await trainBackend(ctx, flags, settings);
         const { trainIdentity } = await import("../../training/train.js");
         const { loadPreset } = await import("../../presets/load.js");
         const { samplePromptsFromPreset } = await import("../../training/sample-prompts.js");
