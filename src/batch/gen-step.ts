@@ -6,21 +6,24 @@
  * are never deleted) and the preset is generated again; otherwise the run resumes or skips.
  */
 import { createHash } from "node:crypto";
-import { rename } from "node:fs/promises";
+import { link, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JobFailedError, UsageError } from "../errors.js";
 import type { IdentityLike, LoraSource } from "../generation/lora-source.js";
 import type { EngineResult } from "../generation/engine.js";
 import type { Manifest } from "../generation/manifest.js";
+import type { RehearsalSource } from "../generation/rehearsal/compose.js";
+import { REHEARSAL_NOTICE } from "../curation/gallery-html.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { RunEvent, RunGenOutput } from "../generation/run-plan.js";
 import type { Identity } from "../identity/registry.js";
 import type { GlobalSettings } from "../settings/settings.js";
+import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
 import { exists, readJson } from "../util/fs.js";
 import { writeJsonAtomic } from "../util/atomic-write.js";
+import { acquireFolderLock, LOCK_FILE, type LockTakeover } from "../util/folder-lock.js";
 import { estimateImagesUsd, type Budget } from "./budget.js";
 import { BudgetStop, type PresetOutcome } from "./outcome.js";
-import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
 import type { ResolvedPerson, ResolvedPreset } from "./resolve.js";
 
 export const BATCH_MARKER_FILE = "headshot-batch.json";
@@ -29,6 +32,7 @@ export type GenStepEvent =
   | { type: "preset.start"; person: string; preset: string; dir: string; remaining: number; total: number; estimateUsd: number }
   | { type: "preset.superseded"; person: string; preset: string; movedTo: string; reason: string }
   | { type: "preset.skipped"; person: string; preset: string; dir: string; images: number }
+  | { type: "lock.takeover"; person: string; preset: string; takeover: LockTakeover }
   | { type: "preset.done"; person: string; preset: string; dir: string; images: number; failed: number; costUsd: number }
   | { type: "gen.event"; person: string; preset: string; event: RunEvent }
   | { type: "curate.done"; person: string; preset: string; kept: number; scored: number; gallery: string; placeholder: boolean };
@@ -75,22 +79,44 @@ function sha256(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex");
 }
 
-/** Moves `dir` to `<dir>.superseded-<hash8>` (with -2, -3... if taken). */
+/**
+ * Moves `dir` to `<dir>.superseded-<hash8>` (with -2, -3... if taken). The folder lock we hold
+ * moves with it, so it is linked back at once: link fails if another run took the fresh folder
+ * in between, which then owns it (issue 14, S3).
+ */
 async function supersede(dir: string, oldHash: string): Promise<string> {
   let target = `${dir}.superseded-${oldHash.slice(0, 8)}`;
   for (let i = 2; await exists(target); i++) target = `${dir}.superseded-${oldHash.slice(0, 8)}-${i}`;
   await rename(dir, target);
+  await mkdir(dir, { recursive: true });
+  try {
+    await link(join(target, LOCK_FILE), join(dir, LOCK_FILE));
+  } finally {
+    await rm(join(target, LOCK_FILE), { force: true });
+  }
   return target;
 }
 
 export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome> {
-  const { person, preset: entry, identity } = input;
+  const { person, preset: entry } = input;
   const { loadPreset } = await import("../presets/load.js");
-  const { loraSourceFor } = await import("../generation/lora-source.js");
-  const like = identity as unknown as IdentityLike;
 
   const preset = await loadPreset(entry.ref, { cwd: input.batchDir, userDirs: input.settings.presetDirs });
   const dir = join(input.out, person.name, preset.name);
+  // One run per person/preset folder, before anything is moved, requested or paid (issue 14, S3).
+  const lock = await acquireFolderLock(dir, { command: `headshot batch (${person.name}/${preset.name})`, what: `${person.name}/${preset.name}` });
+  if (lock.takeover) input.onEvent({ type: "lock.takeover", person: person.name, preset: preset.name, takeover: lock.takeover });
+  try {
+    return await presetStepLocked(input, preset, dir);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: string): Promise<PresetOutcome> {
+  const { person, identity } = input;
+  const { loraSourceFor } = await import("../generation/lora-source.js");
+  const like = identity as unknown as IdentityLike;
   const source = loraSourceFor(like, { backend: person.backend });
   const marker = markerFor(input, preset, source);
   const { manifest, superseded } = await claimFolder(input, dir, preset, marker);
@@ -205,6 +231,8 @@ async function generateRemaining(input: GenStepInput, run: RemainingRun): Promis
 async function runInSlots(input: GenStepInput, run: RemainingRun): Promise<RunGenOutput> {
   const { person, signal } = input;
   const { runGeneration } = await import("../generation/run-plan.js");
+  // Test mode rehearses the person: previews drawn from their prepared selfies (issue 15).
+  const rehearsal = person.backend === "test" ? await input.faces.run(() => rehearsalOf(input)) : undefined;
   // Local images run one at a time on the GPU lane (run-batch.ts); remote ones share the slots.
   const slots: Slots = person.backend === "local" ? { withSlots: (_wanted, fn) => fn(1, () => undefined) } : input.slots;
   return slots.withSlots(Math.max(1, run.remaining), (granted, giveBack) => {
@@ -234,6 +262,7 @@ async function runInSlots(input: GenStepInput, run: RemainingRun): Promise<RunGe
         input.onEvent({ type: "gen.event", person: person.name, preset: run.outcome.preset, event });
       },
       now: input.now,
+      rehearsal,
     });
   });
 }
@@ -255,6 +284,11 @@ async function recordResult(input: GenStepInput, run: RemainingRun, result: Engi
     const reasons = [...new Set(result.entries.filter((e) => e.status !== "done" && e.error).map((e) => `${e.error?.code}: ${e.error?.message}`))];
     outcome.notes = reasons.slice(0, 5);
   }
+}
+
+async function rehearsalOf(input: GenStepInput): Promise<RehearsalSource> {
+  const { loadRehearsalSource } = await import("../generation/rehearsal/source.js");
+  return loadRehearsalSource({ home: input.home, identity: input.identity, signal: input.signal });
 }
 
 function manifestCost(manifest: Manifest | undefined): number {
@@ -321,7 +355,8 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
       moveRejected: false,
       crops: person.crops,
       sidecars: "all",
-      title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · TEST PLACEHOLDERS" : ""}`,
+      title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · PREVIEW (TEST PLACEHOLDERS)" : ""}`,
+      notice: person.backend === "test" ? REHEARSAL_NOTICE : undefined,
       signal: input.signal,
       now: input.now,
     },
@@ -329,7 +364,7 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
   outcome.kept = result.images.filter((i) => i.kept).length;
   outcome.gallery = result.galleryPath;
   if (result.warnings.length) outcome.notes = [...(outcome.notes ?? []), ...result.warnings.slice(0, 5)];
-  if (person.backend === "test") outcome.notes = [...(outcome.notes ?? []), "placeholders have no face: scoring marks them no_face, so none is kept and no crops are cut"];
+  if (person.backend === "test") outcome.notes = [...(outcome.notes ?? []), "previews drawn from the selfies (a free rehearsal), not generated: some plant a stranger, a soft image or a small face on purpose"];
   await writeJsonAtomic(join(dir, BATCH_MARKER_FILE), { ...marker, curation });
   input.onEvent({ type: "curate.done", person: person.name, preset: plan.preset.name, kept: outcome.kept, scored: result.scores.length, gallery: result.galleryPath, placeholder: person.backend === "test" });
 }

@@ -6,8 +6,10 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { isHeadshotError, UsageError } from "../errors.js";
 import type { Env, GlobalSettings } from "../settings/settings.js";
+import { assertNotLocked } from "../util/folder-lock.js";
 import { exists } from "../util/fs.js";
 import { shellQuote } from "../util/shell-quote.js";
+import { checkOverrides } from "../generation/prepare-plan.js";
 import { assertDistinctPresetFolders } from "./gen-step.js";
 import { homeFor, trainingCostOf } from "./identity-step.js";
 import type { ResolvedBatch } from "./resolve.js";
@@ -23,6 +25,8 @@ export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, 
   for (const person of batch.people) {
     const names: string[] = [];
     for (const preset of person.presets) {
+      // `set:` overrides are checked here, not after training (a Replicate training is paid: issue 14, R6).
+      problems.push(...checkOverrides(preset.set, `people[${person.name}] preset "${preset.written}" set:`).problems);
       try {
         names.push((await loadPreset(preset.ref, { cwd: dirname(batch.file), userDirs: settings.presetDirs })).name);
       } catch (error) {
@@ -34,6 +38,10 @@ export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, 
       assertDistinctPresetFolders(person.name, names);
     } catch (error) {
       problems.push((error as Error).message);
+    }
+    // A folder another live run holds: refused now, before any training (issue 14, S3).
+    for (const name of names) {
+      await assertNotLocked(join(batch.out, person.name, name), "nothing").catch((error: unknown) => problems.push(`people[${person.name}] preset ${name}: ${(error as Error).message}`));
     }
     if (person.selfies && !(await exists(person.selfies))) problems.push(`people[${person.name}]: selfies folder not found: ${person.selfies}`);
     if (!person.trains) {

@@ -8,6 +8,7 @@ import { ExitCode } from "../errors.js";
 import { CommandContext, type CliDeps, type GlobalOptions, type Wrap } from "./context.js";
 import { isInteractive, useColor } from "./interactive.js";
 import { renderError } from "./render-error.js";
+import { guardStream, outputRedactor } from "./output-guard.js";
 import { createReporter } from "./reporter.js";
 import { VERSION } from "../version.js";
 import { COMMANDS } from "./commands/index.js";
@@ -38,12 +39,36 @@ Environment:
 Docs: README.md (headshot --help <command> for each command's flags and examples)
 `;
 
-export async function main(argv: ReadonlyArray<string>, deps: CliDeps): Promise<number> {
+/**
+ * `headshot --help gen` means `headshot gen --help`: commander would print the root help because
+ * the root's --help comes first (issue 15).
+ */
+export function helpFirst(argv: ReadonlyArray<string>, program: Command): string[] {
+  const [first, second, ...rest] = argv;
+  if ((first === "--help" || first === "-h") && second && program.commands.some((c) => c.name() === second || c.aliases().includes(second))) {
+    return [second, "--help", ...rest];
+  }
+  return [...argv];
+}
+
+/** `--json` anywhere before a `--` (commander has not parsed yet when a usage error is found). */
+function wantsJson(argv: ReadonlyArray<string>): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+export async function main(argv: ReadonlyArray<string>, rawDeps: CliDeps): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  // Every write goes through one redacting guard (issue 14, S1), commander's usage text included.
+  const redact = outputRedactor(rawDeps.env);
+  const deps: CliDeps = { ...rawDeps, stdout: guardStream(rawDeps.stdout, redact), stderr: guardStream(rawDeps.stderr, redact) };
+  const json = wantsJson(argv);
+  const usageText: string[] = [];
   const program = new Command();
   const output = {
     writeOut: (s: string) => void deps.stdout.write(s),
-    writeErr: (s: string) => void deps.stderr.write(s),
+    // With --json, usage errors end in the summary line instead of plain text (issue 14, R4).
+    writeErr: (s: string) => void (json ? usageText.push(s) : deps.stderr.write(s)),
   };
   program
     .name("headshot")
@@ -53,6 +78,8 @@ export async function main(argv: ReadonlyArray<string>, deps: CliDeps): Promise<
     .option("--no-color", "disable colour (also NO_COLOR=1)")
     .option("--verbose", "more detail on stderr")
     .showSuggestionAfterError(true)
+    // Every command's help lists --json / --verbose too (inherited by the commands added below).
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput(output)
     .exitOverride()
     .addHelpText("after", ROOT_HELP);
@@ -87,16 +114,29 @@ export async function main(argv: ReadonlyArray<string>, deps: CliDeps): Promise<
   for (const register of COMMANDS) register(program, wrap);
 
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(helpFirst(argv, program), { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version exit 0; every other parse error was already printed by commander.
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0) {
         return ExitCode.ok;
       }
+      if (json) writeUsageSummary(deps, error, usageText.join(""));
       return ExitCode.usage;
     }
     throw error;
   }
   return exitCode;
+}
+
+/** The `{"type":"summary","ok":false}` line for a usage error commander found (issue 14, R4). */
+function writeUsageSummary(deps: CliDeps, error: CommanderError, text: string): void {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const message = (lines[0] ?? error.message).replace(/^error:\s*/, "");
+  const hint = lines.slice(1).join(" ") || "run headshot --help (or headshot <command> --help) for the options";
+  const body = { code: "E_USAGE", message, exitCode: ExitCode.usage, hint, details: [error.code] };
+  deps.stdout.write(`${JSON.stringify({ type: "summary", ok: false, error: body })}\n`);
 }

@@ -43,6 +43,8 @@ export class Reporter {
   private readonly err: OutputStream;
   private readonly chalk: ChalkInstance | undefined;
   private spinnerFactory: ((text: string) => Ora) | undefined;
+  /** Set once the --json summary is written: nothing may follow it on stdout (issue 14, R3). */
+  private finished = false;
 
   constructor(options: ReporterOptions, chalk?: ChalkInstance, spinnerFactory?: (text: string) => Ora) {
     this.json = options.json;
@@ -78,22 +80,25 @@ export class Reporter {
 
   /** A result a person asked for (stdout): tables, plans, paths written. Silent in --json mode. */
   result(text: string): void {
-    if (!this.json) this.out.write(text.endsWith("\n") ? text : `${text}\n`);
+    if (!this.json && !this.finished) this.out.write(text.endsWith("\n") ? text : `${text}\n`);
   }
 
   /** A machine-readable event: one JSON line on stdout in --json mode; ignored for humans. */
   event(type: string, data: Record<string, unknown> = {}): void {
-    if (this.json) this.out.write(`${JSON.stringify({ type, ...data })}\n`);
+    if (this.json && !this.finished) this.out.write(`${JSON.stringify({ type, ...data })}\n`);
   }
 
   /** The closing JSON line of a --json run. Every command that succeeds calls it exactly once. */
   summary(data: Record<string, unknown>): void {
-    if (this.json) this.out.write(`${JSON.stringify({ type: "summary", ok: true, ...data })}\n`);
+    if (!this.json || this.finished) return;
+    this.finished = true;
+    this.out.write(`${JSON.stringify({ type: "summary", ok: true, ...data })}\n`);
   }
 
   /** The closing JSON line of a failed --json run (the human form is printed by render-error). */
   errorSummary(error: HeadshotError | { code: string; message: string; exitCode: number }): void {
-    if (!this.json) return;
+    if (!this.json || this.finished) return;
+    this.finished = true;
     const body = "toJSON" in error && typeof error.toJSON === "function" ? error.toJSON() : error;
     this.out.write(`${JSON.stringify({ type: "summary", ok: false, error: body })}\n`);
   }

@@ -20,6 +20,15 @@ export async function run(): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // A reader that went away (`headshot check ./selfies | head -3`) is not a crash: the stream's
+  // EPIPE is handled here, and work in progress stops as on Ctrl-C, resumable (issue 14, R5).
+  // Help and list commands have written everything by then and end with 0.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+      if (stream === process.stdout && !controller.signal.aborted) controller.abort(new Error("stdout was closed"));
+    });
+  }
 
   const stdinIsTTY = Boolean(process.stdin.isTTY);
   const confirm = stdinIsTTY
@@ -44,4 +53,11 @@ export async function run(): Promise<void> {
     ...(confirm ? { confirm } : {}),
   });
   process.exitCode = code;
+  // main() has finished and cleaned up (children stopped, manifests saved). Whatever is still
+  // running, such as a face-model worker in the middle of an image when Ctrl-C or SIGTERM came,
+  // must not keep the process alive: exit once stdout and stderr have been flushed (issue 14, R1).
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }
+
+/** How long after main() returns lingering work may keep the process alive. */
+const EXIT_GRACE_MS = 500;

@@ -37,6 +37,8 @@ export interface AfterBatchOptions {
   minSimilarity?: number;
   crops?: boolean;
   title: string;
+  /** Shown in the gallery when the images are not generated photos (test placeholders, previews). */
+  notice?: string | undefined;
   /** Scores taken while generating (`--until`, see src/scoring/until.ts PassCounter.scores). */
   scored?: Map<string, ImageScore>;
   signal?: AbortSignal;
@@ -66,7 +68,7 @@ export async function afterBatch(entries: BatchEntry[], store: EntryStore | unde
   if (!options.identity && !options.selfies) {
     const gallery: GalleryEntry[] = done.map((e) => ({ file: e.file, kept: true, prompt: e.prompt, seed: e.seed }));
     const contactSheetPath = await writeContactSheet(options.outDir, gallery);
-    const galleryPath = await writeGallery(options.outDir, gallery, { title: options.title, contactSheet: basename(contactSheetPath) });
+    const galleryPath = await writeGallery(options.outDir, gallery, { title: options.title, contactSheet: basename(contactSheetPath), notice: options.notice });
     return { scored: false, images: [], kept: done.length, setAside: 0, galleryPath, contactSheetPath, warnings: [] };
   }
   const { loadReference } = await import("../scoring/reference.js");
@@ -89,6 +91,7 @@ export async function afterBatch(entries: BatchEntry[], store: EntryStore | unde
       crops: Boolean(options.crops),
       sidecars: "all",
       title: options.title,
+      notice: options.notice,
       ...(options.scored ? { scored: options.scored } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -1,12 +1,11 @@
 /**
  * The outputs' contact sheet: one PNG with every image, best first, its likeness and verdict under
- * it and the set-aside ones dimmed, for picking "the one" at a glance (headshot-products.md
- * section 3: no surveyed app makes one; cheap with sharp composite).
+ * it and the set-aside ones dimmed, for picking "the one" at a glance (none of the surveyed headshot apps makes one; cheap with sharp composite).
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { escapeHtml, galleryOrder } from "./gallery-html.js";
-import type { GalleryEntry } from "./gallery.js";
+import { framedImage, type GalleryEntry } from "./gallery.js";
 
 export const CONTACT_SHEET_FILE = "contact-sheet.png";
 const TILE = 256;
@@ -39,7 +38,8 @@ export async function renderContactSheet(outDir: string, entries: GalleryEntry[]
   for (const [i, item] of items.entries()) {
     const x = GAP + (i % columns) * (TILE + GAP);
     const y = GAP + Math.floor(i / columns) * (TILE + LABEL + GAP);
-    let tile = sharp(join(outDir, item.file)).rotate().resize(TILE, TILE, { fit: "cover", position: "attention" }).removeAlpha();
+    // Framed on the face with the whole head, aspect kept (thumb-frame.ts), letterboxed in the tile.
+    let tile = (await framedImage(join(outDir, item.file), item.score)).resize(TILE, TILE, { fit: "contain", background: "#f4f4f2" }).removeAlpha();
     // Set-aside images are washed out, as in the gallery.
     if (!item.kept) tile = tile.modulate({ saturation: 0.3 }).linear(0.45, 140);
     layers.push({ input: await tile.png().toBuffer(), left: x, top: y });

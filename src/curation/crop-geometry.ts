@@ -1,6 +1,6 @@
 /**
  * Face-aware crop regions (pure). Generate at the model's native ~1 MP, then derive crops framed on
- * the detected face, not the image centre (headshot-products.md section 3). LinkedIn shows the
+ * the detected face, not the image centre. LinkedIn shows the
  * 1:1 profile photo (400x400) inside a circle, so the square crops keep the whole face box inside
  * a circle with a margin ("circle-safe").
  */

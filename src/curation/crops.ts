@@ -1,7 +1,7 @@
 /**
  * Writes the face-aware crops of one kept image (`gen --crops`): one decode, then one JPEG per
  * spec, each carrying the same AI-generated XMP label as the image it came from (IPTC
- * DigitalSourceType via src/generation/xmp.ts; headshot-products.md section 3). JPEG because every
+ * DigitalSourceType via src/generation/xmp.ts). JPEG because every
  * upload form takes it and LinkedIn caps photos at 8 MB.
  */
 import { createHash } from "node:crypto";

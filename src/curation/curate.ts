@@ -44,6 +44,8 @@ export interface CurateOptions {
   /** Which sidecars get the score: every image's (gen), or only existing ones (score). */
   sidecars: "all" | "existing" | "none";
   title: string;
+  /** Shown in the gallery when the images are not generated photos (gallery-html.ts GalleryPage). */
+  notice?: string | undefined;
   /** Scores already measured (e.g. during `gen --until`), by file. */
   scored?: Map<string, ImageScore>;
   signal?: AbortSignal;
@@ -197,6 +199,7 @@ export async function curate(images: CurateImage[], options: CurateOptions): Pro
     thresholds: { match: options.minSimilarity ?? IDENTITY_THRESHOLDS.match, doubtful: IDENTITY_THRESHOLDS.doubtful },
     contactSheet: basename(contactSheetPath),
     generatedAt: now().toISOString(),
+    notice: options.notice,
   });
   return { images: result, scores: images.map((i) => byFile.get(i.file)!), selection, galleryPath, contactSheetPath, warnings };
 }

@@ -27,7 +27,17 @@ export interface GalleryPage {
   thresholds?: { match: number; doubtful: number };
   contactSheet?: string;
   generatedAt: string;
+  /** What the images are when they are not generated photos (test placeholders, rehearsal previews). */
+  notice?: string | undefined;
 }
+
+/** What the gallery says about test-backend images (issue 15). */
+export const REHEARSAL_NOTICE =
+  "PREVIEWS from --backend test: each one is drawn from your own selfies, not generated. A share of them plants another person's face, a soft image or a small face on purpose, so you see how such images are set aside.";
+export const PLACEHOLDER_NOTICE = "TEST PLACEHOLDERS from --backend test: labelled cards, not photos of anyone.";
+
+/** The quality floor for kept images, in words (src/scoring/calibration.ts KEPT_QUALITY). */
+export const QUALITY_FLOOR_TEXT = "Kept photos also pass a quality floor: a sharp face (not blurry) at least 10% of the frame's shorter side and 80 px wide.";
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
@@ -84,7 +94,7 @@ header{padding:20px 24px 8px}h1{margin:0 0 4px;font-size:22px}header p{margin:2p
 h2{font-size:16px;margin:18px 24px 6px;color:var(--muted)}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:16px;padding:8px 24px 24px}
 .card{position:relative;margin:0;background:var(--card);border-radius:10px;overflow:hidden;box-shadow:0 1px 3px #0002}
-.card img{display:block;width:100%;height:auto;aspect-ratio:1/1;object-fit:cover;background:#8883}
+.card img{display:block;width:100%;height:auto;object-fit:contain;background:#8883}
 .card.rejected{opacity:.42;filter:grayscale(.6)}.card.rejected:hover{opacity:.9}
 .hover{position:absolute;left:0;right:0;top:0;max-height:70%;overflow:auto;padding:10px;background:#000c;color:#fff;font-size:13px;opacity:0;transition:opacity .15s;pointer-events:none}
 .card:hover .hover{opacity:1}.hover p{margin:0 0 4px}
@@ -96,6 +106,15 @@ figcaption{padding:8px 10px 10px;display:flex;flex-wrap:wrap;gap:6px;align-items
 .crops{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:4px;flex-basis:100%}
 .crops a{font-size:12px;border:1px solid #8886;border-radius:6px;padding:1px 6px;color:inherit;text-decoration:none}
 `;
+
+/** Says only what this page has: prompts on hover and crop links only when there are some. */
+function helpText(items: GalleryItem[], page: GalleryPage): string {
+  const parts = [page.reference ? "Best first." : ""];
+  if (items.some((i) => i.prompt || i.seed !== undefined)) parts.push("Hover a photo for its prompt and seed; click it for the full image.");
+  else parts.push("Click a photo for the full image.");
+  if (items.some((i) => i.crops?.length)) parts.push("The links under a kept photo are its ready-to-upload crops.");
+  return parts.filter(Boolean).join(" ");
+}
 
 export function renderGallery(items: GalleryItem[], page: GalleryPage): string {
   const sorted = [...items].sort(galleryOrder);
@@ -120,8 +139,8 @@ export function renderGallery(items: GalleryItem[], page: GalleryPage): string {
 <header>
 <h1>${escapeHtml(page.title)}</h1>
 <p>${summary.join(" · ")}</p>
-<p>Best first. Hover a photo for its prompt and seed; click it for the full image; the links under it are ready-to-upload crops.${page.contactSheet ? ` <a href="${relativeUrl(page.contactSheet)}">Contact sheet</a>.` : ""}</p>
-<p>AI-generated images (labelled as such in their metadata). Written ${escapeHtml(page.generatedAt)}.</p>
+<p>${helpText(sorted, page)}${page.contactSheet ? ` <a href="${relativeUrl(page.contactSheet)}">Contact sheet</a>.` : ""}</p>
+${page.reference ? `<p>${escapeHtml(QUALITY_FLOOR_TEXT)}</p>\n` : ""}<p>${page.notice ? `<strong>${escapeHtml(page.notice)}</strong>` : "AI-generated images (labelled as such in their metadata)."} Written ${escapeHtml(page.generatedAt)}.</p>
 </header>
 <main>
 ${kept.length ? `<section class="grid">\n${kept.map(card).join("\n")}\n</section>` : `<p style="margin:0 24px">No image was kept.</p>`}

@@ -1,11 +1,14 @@
 /**
- * Writes `<out>/index.html` and its thumbnails (`<out>/thumbs/`, 400 px JPEGs, so the page stays
- * light with a hundred 1 MP images). Everything is a relative link inside `<out>`.
+ * Writes `<out>/index.html` and its thumbnails (`<out>/thumbs/`, at most 400 px JPEGs framed on
+ * the face with the whole head and the image's aspect ratio, so the page stays light with a
+ * hundred 1 MP images). Everything is a relative link inside `<out>`.
  */
 import { join } from "node:path";
 import pLimit from "p-limit";
+import type { Sharp } from "sharp";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { renderGallery, type GalleryItem, type GalleryPage } from "./gallery-html.js";
+import { thumbFrame } from "./thumb-frame.js";
 
 export const GALLERY_FILE = "index.html";
 export const THUMBS_DIR = "thumbs";
@@ -18,9 +21,17 @@ export function thumbPathFor(file: string): string {
   return `${THUMBS_DIR}/${file.replace(/\.[^./]+$/, "").split("/").join("__")}.jpg`;
 }
 
-async function writeThumb(outDir: string, file: string, thumb: string): Promise<void> {
+/** The image framed on its face with the whole head and its own aspect ratio (thumb-frame.ts). */
+export async function framedImage(path: string, score: GalleryEntry["score"]): Promise<Sharp> {
   const { default: sharp } = await import("sharp");
-  const data = await sharp(join(outDir, file)).rotate().resize(THUMB_SIZE, THUMB_SIZE, { fit: "cover", position: "attention" }).jpeg({ quality: 82 }).toBuffer();
+  const upright = await sharp(path).rotate().toBuffer({ resolveWithObject: true });
+  const region = thumbFrame(upright.info.width, upright.info.height, { faces: score?.faces ?? 0, box: score?.face?.box });
+  return sharp(upright.data).extract(region);
+}
+
+async function writeThumb(outDir: string, entry: GalleryEntry, thumb: string): Promise<void> {
+  const image = await framedImage(join(outDir, entry.file), entry.score);
+  const data = await image.resize(THUMB_SIZE, THUMB_SIZE, { fit: "inside" }).jpeg({ quality: 82 }).toBuffer();
   await writeFileAtomic(join(outDir, thumb), data);
 }
 
@@ -31,7 +42,7 @@ export async function writeGallery(outDir: string, entries: GalleryEntry[], page
     entries.map((entry) =>
       limit(async () => {
         const thumb = thumbPathFor(entry.file);
-        await writeThumb(outDir, entry.file, thumb);
+        await writeThumb(outDir, entry, thumb);
         return { ...entry, thumb };
       }),
     ),

@@ -16,6 +16,8 @@ export const REJECT_MESSAGES: Record<RejectReason, string> = {
   unreadable: "the image could not be read",
   no_face: "no face found",
   multiple_faces: "more than one face",
+  too_soft: "too soft for a professional headshot (blurry face)",
+  face_too_small: "the face is too small in the frame for a headshot",
   below_min_similarity: "does not look enough like you (below --min-similarity)",
   not_in_best: "not among the best (--keep-best)",
 };

@@ -60,8 +60,11 @@ async function sharpCheck(): Promise<DoctorCheck> {
 async function faceModelsCheck(): Promise<DoctorCheck> {
   try {
     const require = createRequire(import.meta.url);
-    const pkg = require.resolve("@vladmandic/human/package.json");
-    const models = join(dirname(pkg), "models");
+    // `@vladmandic/human/package.json` is hidden by the package's `exports` map (issue 15): resolve
+    // its exported main entry (dist/human.node.js) and take the models folder beside dist/, as the
+    // face workers do (src/selfies/faces.ts packagePaths).
+    const main = require.resolve("@vladmandic/human");
+    const models = join(dirname(main), "..", "models");
     await access(join(models, "faceres.json"), constants.R_OK);
     await access(join(models, "blazeface.json"), constants.R_OK);
     return { id: "faces", label: "face models (offline)", status: "ok", detail: models, required: false };

@@ -17,6 +17,7 @@ import type { UseCaseIo } from "../use-case.js";
 import type { CurationStop } from "./outcome.js";
 import { selecting, type GenerateOptions } from "./options.js";
 import { UntilGate } from "./until-gate.js";
+import { PLACEHOLDER_NOTICE, REHEARSAL_NOTICE } from "../curation/gallery-html.js";
 
 export const REJECTED_DIR = "rejected";
 
@@ -151,17 +152,19 @@ export interface CurationOutcome {
 /** After the engine: score, select, move, crop, and write the gallery and contact sheet. */
 export async function finishCuration(
   curation: Curation,
-  run: { plan: GenPlan; store: ManifestStore; placeholder: boolean; place: CurationPlace; options: GenerateOptions; resume: string },
+  run: { plan: GenPlan; store: ManifestStore; placeholder: boolean; rehearsal?: boolean; place: CurationPlace; options: GenerateOptions; resume: string },
   io: UseCaseIo<CurationEvent>,
 ): Promise<CurationOutcome> {
   const { plan, store, options, place } = run;
   const { afterBatch } = await import("../curation/after-batch.js");
   const { REJECT_MESSAGES } = await import("../curation/rejected.js");
   const scored = curation.gate?.scores;
-  // Placeholders have no face: scoring them would only set every one aside.
-  let compare = options.score !== false && !run.placeholder && Boolean(options.identity || options.ref);
+  // Placeholders without a person have no face: scoring them would only set every one aside.
+  // Rehearsal previews (a known person) show faces and are scored for real.
+  const faceless = run.placeholder && !run.rehearsal;
+  let compare = options.score !== false && !faceless && Boolean(options.identity || options.ref);
   const warnings: string[] = [...(curation.gate?.warnings ?? [])];
-  if (run.placeholder && selecting(options)) warnings.push("--backend test makes placeholders without faces: nothing was scored or set aside");
+  if (faceless && selecting(options)) warnings.push("--backend test without a person makes placeholders without faces: nothing was scored or set aside");
   if (compare && !curation.reference) {
     // Plain `gen --identity`: scoring is a bonus; an identity without a selfie summary or dataset
     // still gets its gallery, unscored.
@@ -189,8 +192,9 @@ export async function finishCuration(
       // --until keeps what passes: the minimum applies even when not given.
       ...(options.minSimilarity !== undefined || options.until !== undefined ? { minSimilarity: options.minSimilarity ?? 0.8 } : {}),
       crops: Boolean(options.crops),
-      title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}`,
+      title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}${run.rehearsal ? " · PREVIEW (TEST PLACEHOLDERS)" : run.placeholder ? " · TEST PLACEHOLDERS" : ""}`,
       ...(scored ? { scored } : {}),
+      notice: run.rehearsal ? REHEARSAL_NOTICE : run.placeholder ? PLACEHOLDER_NOTICE : undefined,
       signal: io.signal,
       ...(compare ? { onProgress: (done: number, total: number) => io.onEvent({ type: "curation.scoring", done, total }) } : {}),
     });

@@ -18,9 +18,13 @@ import { closest } from "../util/did-you-mean.js";
 import { curationDue, curationStop, finishCuration, prepareCuration, type CurationEvent, type CurationOutcome } from "./curation-step.js";
 import { loraSourceFor, normaliseLoraUrl, type IdentityLike } from "../generation/lora-source.js";
 import { checkGenerateOptions, DEFAULT_CONCURRENCY, resumeCommand, untilPlanCount, type GenerateOptions } from "./options.js";
+import type { RehearsalSource } from "../generation/rehearsal/compose.js";
+import { identityHomeFor, missingForRealRun, rehearsalFor } from "./rehearsal.js";
 import { endingError, reportRun, type RunContext, type RunReport } from "./outcome.js";
+import { withOutputFolder, type LockTakeoverEvent } from "./output-lock.js";
 
-export type GenerateEvent = RunEvent | CurationEvent;
+/** `rehearsal.ready`: --backend test with a person draws previews from their selfies (rehearsal.ts). */
+export type GenerateEvent = RunEvent | CurationEvent | LockTakeoverEvent | { type: "rehearsal.ready"; source: string };
 
 export interface GenerateRequest {
   options: GenerateOptions;
@@ -31,7 +35,7 @@ export interface GenerateRequest {
 }
 
 export type GenerateResult =
-  | { dryRun: true; plan: GenPlan }
+  | { dryRun: true; plan: GenPlan; /** What a real run of these options lacks (a person). */ missing?: string | undefined }
   | {
       dryRun: false;
       plan: GenPlan;
@@ -154,7 +158,8 @@ function planOptions(req: GenerateRequest, source: ResolvedSource, defaults: Gen
 export async function generate(req: GenerateRequest, io: UseCaseIo<GenerateEvent>): Promise<GenerateResult> {
   const { options, settings } = req;
   checkGenerateOptions(options);
-  const home = settings.home.value;
+  // A rehearsal identity (train --backend test) lives in its own registry: see rehearsal.ts.
+  const home = await identityHomeFor(settings.home.value, options);
   const source = await resolveSource(req.cwd, home, options);
   const defaults = generateDefaults(options, settings);
   const concurrency = defaults.concurrency.value;
@@ -164,21 +169,33 @@ export async function generate(req: GenerateRequest, io: UseCaseIo<GenerateEvent
     presetDirs: settings.presetDirs,
     readRecordedSeedBase: async (outDir) => (await readManifest(outDir).catch(() => undefined))?.batch.seedBase,
   });
-  if (options.dryRun) return { dryRun: true, plan };
+  if (options.dryRun) return { dryRun: true, plan, missing: missingForRealRun(options) };
 
   const resume = resumeCommand(options, plan);
+  // One run per output folder, taken before anything is requested or paid for (issue 14, S3).
+  return withOutputFolder(plan.outDir, resume, io.onEvent, () => generateLocked(req, io, { plan, source, concurrency, resume, home }));
+}
+
+async function generateLocked(
+  req: GenerateRequest,
+  io: UseCaseIo<GenerateEvent>,
+  { plan, source, concurrency, resume, home }: { plan: GenPlan; source: ResolvedSource; concurrency: number; resume: string; home: string },
+): Promise<GenerateResult> {
+  const { options } = req;
   const place = { cwd: req.cwd, home };
   // Before anything is paid for: the reference the flags need, and the --until / --budget gate.
   const curation = await prepareCuration(options, plan, place, io);
+  const rehearsal = await rehearsalFor(options, place, io.signal);
+  if (rehearsal) io.onEvent({ type: "rehearsal.ready", source: rehearsal.label });
   let memory: MemoryMode | undefined;
-  const output = await runPlan(req, { plan, source, concurrency, resume, gate: curation.gate }, io, (event) => {
+  const output = await runPlan(req, { plan, source, concurrency, resume, gate: curation.gate, rehearsal }, io, (event) => {
     if (event.type === "gen.local.memory") memory = { ...event };
   });
   const { result } = output;
   const curated = curationDue(result, curation, options)
-    ? await finishCuration(curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, place, options, resume }, io)
+    ? await finishCuration(curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), place, options, resume }, io)
     : undefined;
-  const context: RunContext = { plan, modelRef: output.modelRef, backend: options.backend, placeholder: output.generator.placeholder, resume, references: output.references, manifest: output.opened.store.path };
+  const context: RunContext = { plan, modelRef: output.modelRef, backend: options.backend, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), resume, references: output.references, manifest: output.opened.store.path };
   const report = reportRun(result, context);
   const batch = { dryRun: false, ...summaryBase(plan), ...report.data, ...(curated ? { curation: curated.data } : {}) };
   const stop = result.interrupted ? undefined : curationStop(result, curation, options, { outDir: plan.outDir, resume, failureDetails: report.failureDetails });
@@ -192,6 +209,7 @@ interface RunInput {
   concurrency: number;
   resume: string;
   gate: CreateGate | undefined;
+  rehearsal: RehearsalSource | undefined;
 }
 
 /** The engine run; Ctrl-C before anything landed is reported with the resume command. */
@@ -223,6 +241,7 @@ async function runPlan(req: GenerateRequest, run: RunInput, io: UseCaseIo<Genera
       },
       now: io.now,
       gate: run.gate,
+      rehearsal: run.rehearsal,
     });
   } catch (error) {
     if (error instanceof InterruptedError || io.signal.aborted) {

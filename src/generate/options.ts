@@ -36,6 +36,8 @@ export interface GenerateOptions {
   crops?: boolean;
   /** false with --no-score: no likeness scoring (and no face models) after the batch. */
   score?: boolean;
+  /** --polish / --no-polish: the face detail pass after the batch (default: the preset's polish.enabled). */
+  polish?: boolean;
 }
 
 export const DEFAULT_CONCURRENCY = 6;

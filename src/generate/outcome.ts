@@ -29,6 +29,8 @@ export interface RunContext {
   modelRef: string;
   backend: string;
   placeholder: boolean;
+  /** Test backend previews drawn from a known person's selfies (src/generation/rehearsal/). */
+  rehearsal?: boolean;
   resume: string;
   manifest: string;
   references?: ManifestReference[] | undefined;

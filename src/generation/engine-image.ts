@@ -6,6 +6,7 @@
  */
 import { relative } from "node:path";
 import { InterruptedError } from "../errors.js";
+import { diskErrorCode } from "../util/disk-full.js";
 import type { GenCallbacks, GenResult } from "./generator.js";
 import type { ManifestEntry } from "./manifest.js";
 import type { PlannedImage } from "./plan.js";
@@ -33,6 +34,12 @@ export async function runImage(run: EngineRun, image: PlannedImage): Promise<voi
     if (initial.status === "downloaded") await finalize(run, image, () => leave(run, job));
     else await runAttempts(run, job);
   } catch (error) {
+    // A full (or read-only) disk stops new work; the images in flight settle first (issue 14, R2).
+    if (diskErrorCode(error) && !run.signal.aborted) {
+      run.diskError ??= error;
+      run.stopCreating = true;
+      return;
+    }
     if (!isInterrupt(run, error)) throw error;
     await onInterrupted(run, job);
   } finally {
@@ -75,6 +82,8 @@ async function runAttempts(run: EngineRun, job: ImageJob): Promise<void> {
       return;
     } catch (error) {
       if (isInterrupt(run, error)) throw error;
+      // No retry onto a full disk: the entry keeps its state (a paid prediction stays `created`).
+      if (diskErrorCode(error)) throw error;
       if (!(await afterFailure(run, job, asFailure(error)))) return;
     }
   }
@@ -157,6 +166,7 @@ function recordDownloaded(run: EngineRun, job: ImageJob, result: GenResult): voi
     e.costUsd = result.costUsd;
     e.costSource = result.costSource;
     if (result.placeholder) e.placeholder = true;
+    if (result.rehearsal) e.rehearsal = result.rehearsal;
     if (result.remote) {
       e.predictionId ??= result.remote.id;
       e.modelRef = result.remote.modelRef;

@@ -38,6 +38,8 @@ export interface EngineRun {
   /** Set by a fatal failure: no new creates, running jobs finish. */
   stopCreating: boolean;
   fatal: HeadshotError | undefined;
+  /** A full (or read-only) disk: stops new work; runEngine reports it once the jobs settle. */
+  diskError: unknown;
   finished: number;
   skipped: number;
   running: number;
@@ -81,6 +83,7 @@ export function startRun(options: EngineOptions): EngineRun {
     finishing: new Semaphore(Math.min(options.concurrency, Math.max(2, availableParallelism()))),
     stopCreating: false,
     fatal: undefined,
+    diskError: undefined,
     finished: 0,
     skipped: 0,
     running: 0,
@@ -127,7 +130,10 @@ export function emitProgress(run: EngineRun): void {
   const remaining = total - c.done - c.failed - c.filtered;
   const elapsed = (Date.now() - run.started) / 1000;
   const eta = run.finished > 0 ? Math.round((elapsed / run.finished) * remaining) : null;
-  run.emit({ type: "progress", done: c.done, failed: c.failed, filtered: c.filtered, total, running: run.running, spentUsd: Math.round(c.spent * 1000) / 1000, etaSeconds: eta });
+  // An image counts as done as soon as its manifest entry says so, a moment before its job
+  // leaves `running`: never report more running than are left ("4/4 done · 3 running", issue 15).
+  const inFlight = Math.max(0, Math.min(run.running, remaining));
+  run.emit({ type: "progress", done: c.done, failed: c.failed, filtered: c.filtered, total, running: inFlight, spentUsd: Math.round(c.spent * 1000) / 1000, etaSeconds: eta });
 }
 
 export async function finalize(run: EngineRun, image: PlannedImage, filesWritten: () => void): Promise<void> {

@@ -13,6 +13,8 @@
  * - Ctrl-C stops creating; running jobs are handed to the backend's interrupt rule (Replicate:
  *   cancel what is still queued, leave what is already processing for the re-run to collect).
  */
+import { rmdir } from "node:fs/promises";
+import { DiskFullError, diskErrorCode } from "../util/disk-full.js";
 import { recoverLostCreates } from "./recover.js";
 import { counts, entriesOf, emitProgress, startRun } from "./engine-run.js";
 import { runImage } from "./engine-image.js";
@@ -30,8 +32,21 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   await run.gate?.open?.(entriesOf(run));
   emitProgress(run);
   await Promise.all(plan.images.map((image) => runImage(run, image)));
-  await store.commit();
+  await store.commit().catch((error: unknown) => {
+    if (!diskErrorCode(error)) throw error;
+    run.diskError ??= error;
+  });
+  // Raw outputs are deleted once finalised: an empty raw folder is clutter in every finished
+  // folder (issue 15). rmdir only removes it when empty, so a raw file still needed stays.
+  await rmdir(run.rawDir).catch(() => undefined);
   const c = counts(run);
+  if (run.diskError) {
+    throw new DiskFullError(diskErrorCode(run.diskError) ?? "ENOSPC", plan.outDir, {
+      landed: `${c.done} of ${plan.images.length} images landed and are kept; the manifest (${store.path}) records them`,
+      resume: "the same command: finished images are kept, paid predictions are collected, nothing is paid twice",
+      cause: run.diskError,
+    });
+  }
   return {
     total: plan.images.length,
     skipped: run.skipped,

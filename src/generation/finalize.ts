@@ -31,7 +31,7 @@ export async function finalizeImage(options: {
     targetPath: image.path,
     format,
     quality: image.sampler.outputQuality,
-    xmp: { prompt: image.prompt, seed: image.seed, model: entry.modelRef ?? image.model, preset: plan.preset.name, key: image.key, placeholder, createdAt, tool: options.tool },
+    xmp: { prompt: image.prompt, seed: image.seed, model: entry.modelRef ?? image.model, preset: plan.preset.name, key: image.key, placeholder, createdAt, tool: options.tool, ...(entry.rehearsal ? { rehearsal: `${entry.rehearsal.note}; drawn from ${entry.rehearsal.from} (${entry.rehearsal.source})` } : {}) },
   });
   const sidecarPath = sidecarPathFor(image.path);
   const seconds = entry.timing.startedAt ? Math.round((Date.parse(createdAt) - Date.parse(entry.timing.startedAt)) / 100) / 10 : undefined;
@@ -57,6 +57,7 @@ export async function finalizeImage(options: {
     costSource: entry.costSource,
     createdAt,
     tool: options.tool,
+    ...(entry.rehearsal ? { rehearsal: entry.rehearsal } : {}),
   });
   // The CPU and disk work is over: the next image may take this slot while the record is written.
   options.filesWritten();

@@ -71,6 +71,8 @@ export interface GenResult {
   completedAt?: string | undefined;
   /** Placeholder images from the test backend: never a real photo. */
   placeholder?: boolean;
+  /** Test backend with a known person: what the preview was drawn from (rehearsal/compose.ts). */
+  rehearsal?: { plant: string; from: string; note: string; source: string } | undefined;
 }
 
 export interface RecoveryCandidate {

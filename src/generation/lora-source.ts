@@ -1,5 +1,5 @@
 /**
- * Where the identity's LoRA comes from on Replicate (replicate.md 4.1, 4.3):
+ * Where the identity's LoRA comes from on Replicate (replicate/cog-flux predict.py DevLoraPredictor; replicate/flux-fine-tuner predict.py):
  * - trained on Replicate: its trained version `owner/name:<64-hex>` runs through POST /predictions;
  * - trained locally: `black-forest-labs/flux-dev-lora` with `lora_weights` pointing at a copy the
  *   user hosts (`--lora-url`, or a `loraUrl` recorded on the identity).
@@ -38,7 +38,7 @@ const ACCEPTED_FORMS = [
 ];
 
 /**
- * Checks a `--lora-url` value against the forms flux-dev-lora accepts (replicate.md 4.1) and
+ * Checks a `--lora-url` value against the forms flux-dev-lora accepts (replicate/cog-flux predict.py DevLoraPredictor) and
  * returns it in the form to send. Local paths are refused: Replicate cannot read your disk.
  */
 export function normaliseLoraUrl(raw: string): string {
@@ -86,6 +86,42 @@ export function loraNotHostedError(identity: IdentityLike): UsageError {
   });
 }
 
+/** The base model family a LoRA was trained on, from the identity's recipe id or base model name. */
+export function loraFamilyOf(identity: IdentityLike): "flux1-dev" | "flux1-schnell" | "flux2" | "unknown" {
+  const recipe = typeof identity.recipe === "string" ? identity.recipe : "";
+  const base = typeof identity.baseModel === "string" ? identity.baseModel : "";
+  const text = `${recipe} ${base}`.toLowerCase();
+  if (/flux\.?2/.test(text)) return "flux2";
+  if (/schnell/.test(text)) return "flux1-schnell";
+  if (/flux\.?1-dev|flux1-dev/.test(text)) return "flux1-dev";
+  return "unknown";
+}
+
+/**
+ * Replicate's LoRA endpoints load FLUX.1-dev LoRAs only: black-forest-labs/flux-dev-lora runs
+ * replicate/cog-flux `DevLoraPredictor` (FLUX.1-dev weights), and a trained version runs the
+ * flux-fine-tuner predictor on FLUX.1-dev. A LoRA trained on FLUX.2 (dev or klein) or on schnell
+ * has other layer shapes or another base, so sending it would pay for predictions that fail or
+ * ignore the identity. Refused before anything is sent.
+ */
+export function assertLoraFitsReplicate(identity: IdentityLike): void {
+  const family = loraFamilyOf(identity);
+  if (family === "flux1-dev" || family === "unknown") return;
+  const base = typeof identity.baseModel === "string" ? identity.baseModel : String(identity.recipe);
+  const what = family === "flux2" ? "FLUX.2" : "FLUX.1 schnell";
+  throw new UsageError(`Identity "${identity.name}" was trained on ${what} (${base}); Replicate's LoRA models only load FLUX.1-dev LoRAs`, {
+    code: "E_LORA_BASE_MISMATCH",
+    details: [
+      "black-forest-labs/flux-dev-lora and trained versions run FLUX.1-dev: a FLUX.2 or schnell LoRA would fail or be ignored there.",
+      "Nothing was sent to Replicate.",
+    ],
+    hint:
+      family === "flux2"
+        ? `generate on your GPU where the ${what} base is loaded: headshot gen --identity ${identity.name} --backend local; or, without a LoRA, use FLUX.2 reference images on Replicate: headshot gen --ref <selfies dir> --model flux-2-dev`
+        : `generate on your GPU: headshot gen --identity ${identity.name} --backend local; or train a FLUX.1-dev identity: headshot train <selfies> --name ${identity.name} --model flux1-dev (or --backend replicate)`,
+  });
+}
+
 export interface LoraSource {
   trainedOn: "replicate" | "local";
   /** `owner/name:<hex>` of an identity trained on Replicate. */
@@ -103,11 +139,12 @@ export function loraSourceFor(
   request: { backend: string; model?: string | undefined; loraFlag?: string | undefined; dryRun?: boolean | undefined },
 ): LoraSource {
   const trainedOn = identity.backend === "replicate" ? "replicate" : "local";
+  if (request.backend === "replicate") assertLoraFitsReplicate(identity);
   const trainedVersion = trainedVersionOf(identity);
   let loraUrl = request.loraFlag ?? recordedLoraUrl(identity);
   if (request.backend === "replicate" && !loraUrl) {
     if (trainedOn === "replicate" && trainedVersion && request.model === "flux-dev-lora") {
-      // The destination model as lora_weights of the official endpoint (replicate.md 4.3), pinned.
+      // The destination model as lora_weights of the official endpoint (replicate/flux-fine-tuner predict.py), pinned.
       const [owner, rest] = trainedVersion.split("/");
       const [modelName, hex] = (rest ?? "").split(":");
       loraUrl = `${owner}/${modelName}/${hex}`;

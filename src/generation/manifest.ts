@@ -75,6 +75,8 @@ const entrySchema = z.object({
   costUsd: z.number(),
   costSource: z.enum(["price-table", "metrics", "free"]).optional(),
   placeholder: z.boolean().optional(),
+  /** Test backend previews of a known person: what was drawn (src/generation/rehearsal/). */
+  rehearsal: z.looseObject({ plant: z.string(), from: z.string(), note: z.string(), source: z.string() }).optional(),
   error: z.object({ code: z.string(), message: z.string(), kind: z.string() }).optional(),
   /** Likeness and quality (src/scoring/similarity.ts ScoreRecord), kept loose so newer fields survive. */
   score: z.looseObject({}).optional(),

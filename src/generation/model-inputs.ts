@@ -1,6 +1,6 @@
 /**
  * Pure mapping from a composed shot to each model's inputs. Field names differ per model
- * (reference: replicate.md 4.1 flux-dev-lora uses `guidance`, 4.3 trained versions use
+ * (replicate/cog-flux predict.py DevLoraPredictor flux-dev-lora uses `guidance`, 4.3 trained versions use
  * `guidance_scale`, 4.5 FLUX.2 klein takes `images` where dev/pro take `input_images`).
  */
 import type { ComposedPrompt } from "../presets/compose.js";
@@ -14,7 +14,7 @@ export const REPLICATE_MODEL_REFS: Record<Exclude<GenModel, "trained-version" | 
   "flux-2-klein-4b": "black-forest-labs/flux-2-klein-4b",
 };
 
-/** Most reference images each FLUX.2 model accepts (replicate.md 4.5). */
+/** Most reference images each FLUX.2 model accepts (https://replicate.com/black-forest-labs/flux-2-dev/api). */
 export const MAX_REFERENCE_IMAGES: Record<"flux-2-dev" | "flux-2-pro" | "flux-2-klein-4b", number> = {
   "flux-2-dev": 4,
   "flux-2-pro": 8,
@@ -57,7 +57,7 @@ export function modelInputs(model: GenModel, shot: ComposedPrompt, ctx: InputCon
         seed: ctx.seed,
         output_format: s.outputFormat,
         output_quality: s.outputQuality,
-        // go_fast is fp8 and not deterministic even with a seed (replicate.md 4.1): off, so seeds reproduce.
+        // go_fast is fp8 and not deterministic even with a seed (replicate/cog-flux predict.py DevLoraPredictor): off, so seeds reproduce.
         go_fast: false,
       };
     case "flux-2-dev":

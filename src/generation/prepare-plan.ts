@@ -64,20 +64,30 @@ export function chooseModel(options: Pick<GenOptions, "backend" | "model" | "ref
   return "flux-dev-lora";
 }
 
-export async function preparePlan(options: GenOptions, ctx: PlanContext): Promise<GenPlan> {
-  const preset = await loadPreset(options.preset, { cwd: ctx.cwd, userDirs: ctx.presetDirs });
+/**
+ * Parses and validates `--set` overrides (also a batch file's `set:`, checked before anything is
+ * paid for: issue 14, R6). Returns the valid assignments and one readable line per problem.
+ */
+export function checkOverrides(set: ReadonlyArray<string>, label = "--set"): { assignments: Array<{ path: string; value: unknown }>; problems: string[] } {
   const assignments: Array<{ path: string; value: unknown }> = [];
   const problems: string[] = [];
-  for (const raw of options.set ?? []) {
+  for (const raw of set) {
     const parsed = parseAssignment(raw);
+    const shown = raw.length > 80 ? `${raw.slice(0, 77)}...` : raw;
     if (!parsed) {
-      problems.push(`--set ${raw}: write it as key.path=value, e.g. --set lighting.setup=rembrandt`);
+      problems.push(`${label} ${shown}: write it as key.path=value, e.g. --set lighting.setup=rembrandt`);
       continue;
     }
     const problem = checkFragment(parsed.path, parsed.value);
-    if (problem) problems.push(`--set ${raw}: ${problem.message}${problem.hint ? ` (${problem.hint})` : ""}`);
+    if (problem) problems.push(`${label} ${shown}: ${problem.message.length > 200 ? `${problem.message.slice(0, 197)}...` : problem.message}${problem.hint ? ` (${problem.hint})` : ""}`);
     else assignments.push(parsed);
   }
+  return { assignments, problems };
+}
+
+export async function preparePlan(options: GenOptions, ctx: PlanContext): Promise<GenPlan> {
+  const preset = await loadPreset(options.preset, { cwd: ctx.cwd, userDirs: ctx.presetDirs });
+  const { assignments, problems } = checkOverrides(options.set ?? []);
   if (options.format) assignments.push({ path: "generation.outputFormat", value: options.format });
   if (problems.length) {
     throw new UsageError(`${problems.length} invalid --set override${problems.length === 1 ? "" : "s"}`, {

@@ -8,7 +8,7 @@ import type { Generator, RemoteRef } from "./generator.js";
 import type { ManifestStore } from "./manifest.js";
 import type { GenPlan } from "./plan.js";
 
-/** Replicate deletes inputs after an hour (replicate.md 2.4): older creates cannot be matched. */
+/** Replicate deletes inputs after an hour (https://replicate.com/docs/reference/http#predictions.get): older creates cannot be matched. */
 const HORIZON_MS = 2 * 3_600_000;
 
 export async function recoverLostCreates(options: {

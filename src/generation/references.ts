@@ -1,6 +1,6 @@
 /**
  * Reference mode (`gen --ref ./selfies`): FLUX.2 takes the person's photos as `input_images`
- * (klein: `images`) instead of a trained LoRA (replicate.md 4.5, headshot-products.md 1.8).
+ * (klein: `images`) instead of a trained LoRA (https://replicate.com/black-forest-labs/flux-2-dev/api).
  *
  * The photos are judged by `headshot check` (src/selfies), then the best ones are picked, up to the
  * model's maximum: sharp, facing the camera, and varied (near-duplicates skipped, different head

@@ -19,6 +19,7 @@ import type { LocalRunEvent, LocalRunOptions } from "./local/backend-setup.js";
 import type { GenBackend } from "./prepare-plan.js";
 import { PRICE_TABLE, type PriceKey } from "../pricing/prices.js";
 import type { ReferencePick } from "./references.js";
+import type { RehearsalSource } from "./rehearsal/compose.js";
 
 export const TOOL = `headshot ${VERSION}`;
 
@@ -49,6 +50,8 @@ export interface RunGenInput {
   now?: () => Date;
   /** `gen --until` / `--budget`: whether to create each image (engine.ts CreateGate). */
   gate?: CreateGate | undefined;
+  /** `--backend test` with a known person: previews drawn from their selfies (rehearsal/). */
+  rehearsal?: RehearsalSource | undefined;
   /** Test hooks for pacing (never used by the CLI). */
   engine?: { maxAttempts?: number; retryDelayMs?: (attempt: number) => number };
   replicate?: { syncWaitSeconds?: number; pollIntervalMs?: number };
@@ -115,7 +118,7 @@ async function buildGenerator(input: RunGenInput, referenceUrls: () => string[])
   if (input.backend === "test") {
     const { TestGenerator } = await import("./backends/test.js");
     const delay = Number(input.env.HEADSHOT_TEST_DELAY_MS ?? 0);
-    return { generator: new TestGenerator({ delayMs: Number.isFinite(delay) && delay > 0 ? delay : 0 }), modelRef: "test" };
+    return { generator: new TestGenerator({ delayMs: Number.isFinite(delay) && delay > 0 ? delay : 0, rehearsal: input.rehearsal }), modelRef: "test" };
   }
   if (input.backend === "local") {
     // The local GPU generator (src/generation/local) implements Generator too; backend-setup.ts

@@ -1,10 +1,11 @@
 /**
  * Final files: the raw backend output re-encoded with sharp into the requested format, carrying
- * only the XMP packet from xmp.ts (sharp drops all other metadata unless asked to keep it, so no
+ * only the XMP packet from xmp.ts (in PNG: an uncompressed iTXt chunk, see png-xmp.ts) (sharp drops all other metadata unless asked to keep it, so no
  * EXIF, GPS or camera fields survive), written atomically; then the sidecar JSON next to it.
  */
 import { createHash } from "node:crypto";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic-write.js";
+import { withPngXmp } from "./png-xmp.js";
 import { buildXmp, DIGITAL_SOURCE_TYPE, type XmpFields } from "./xmp.js";
 
 export type OutputFormat = "png" | "jpg" | "webp";
@@ -37,7 +38,11 @@ export async function writeFinalImage(request: FinalImageRequest): Promise<Final
       : request.format === "jpg"
         ? pipeline.jpeg({ quality, mozjpeg: false })
         : pipeline.webp({ quality });
-  const { data, info } = await pipeline.withXmp(buildXmp(request.xmp)).toBuffer({ resolveWithObject: true });
+  const xmp = buildXmp(request.xmp);
+  // PNG: libvips would put XMP in a compressed zTXt chunk that many readers skip (png-xmp.ts).
+  const encoded = await (request.format === "png" ? pipeline : pipeline.withXmp(xmp)).toBuffer({ resolveWithObject: true });
+  const { info } = encoded;
+  const data = request.format === "png" ? withPngXmp(encoded.data, xmp) : encoded.data;
   await writeFileAtomic(request.targetPath, data);
   return { sha256: createHash("sha256").update(data).digest("hex"), bytes: data.byteLength, width: info.width, height: info.height };
 }

@@ -1,6 +1,6 @@
 /**
  * The XMP packet written into every generated image: the IPTC digital source type that labels it
- * as AI-generated (headshot-products.md section 3: `Iptc4xmpExt:DigitalSourceType` =
+ * as AI-generated (`Iptc4xmpExt:DigitalSourceType` = https://cv.iptc.org/newscodes/digitalsourcetype/
  * trainedAlgorithmicMedia, the same URI C2PA uses), the prompt as `dc:description`, and a small
  * headshot namespace for seed, model and preset. Nothing else: no EXIF, no GPS, no camera fields.
  */
@@ -24,6 +24,8 @@ export interface XmpFields {
   placeholder: boolean;
   createdAt: string;
   tool: string;
+  /** Test backend previews of a known person: what the preview shows and was drawn from. */
+  rehearsal?: string | undefined;
 }
 
 export function escapeXml(text: string): string {
@@ -39,7 +41,11 @@ export function escapeXml(text: string): string {
 
 export function buildXmp(fields: XmpFields): string {
   const source = fields.placeholder ? DIGITAL_SOURCE_TYPE.algorithmicMedia : DIGITAL_SOURCE_TYPE.trainedAlgorithmicMedia;
-  const description = fields.placeholder ? `HEADSHOT TEST PLACEHOLDER, not a real photo. Prompt: ${fields.prompt}` : fields.prompt;
+  const description = fields.rehearsal
+    ? `PREVIEW: a selfie, not generated (headshot --backend test rehearsal: ${fields.rehearsal}). Prompt: ${fields.prompt}`
+    : fields.placeholder
+      ? `HEADSHOT TEST PLACEHOLDER, not a real photo. Prompt: ${fields.prompt}`
+      : fields.prompt;
   return [
     `<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>`,
     `<x:xmpmeta xmlns:x="adobe:ns:meta/">`,
@@ -58,6 +64,7 @@ export function buildXmp(fields: XmpFields): string {
     `<headshot:preset>${escapeXml(fields.preset)}</headshot:preset>`,
     `<headshot:key>${escapeXml(fields.key)}</headshot:key>`,
     `<headshot:placeholder>${fields.placeholder ? "True" : "False"}</headshot:placeholder>`,
+    ...(fields.rehearsal ? [`<headshot:rehearsal>${escapeXml(fields.rehearsal)}</headshot:rehearsal>`] : []),
     `</rdf:Description>`,
     `</rdf:RDF>`,
     `</x:xmpmeta>`,

@@ -17,12 +17,12 @@ export interface IdentityPaths {
 
 /**
  * The name becomes ai-toolkit's `config.name`, i.e. the output folder and the LoRA file stem, so it
- * follows ai-toolkit's rule: letters, digits, `_` and `-` (ai-toolkit.md section 2.2).
+ * follows ai-toolkit's rule: letters, digits, `_` and `-` (ostris/ai-toolkit toolkit/config.py, jobs/BaseJob.py).
  */
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /**
- * ai-toolkit's resume scan skips files whose name contains these (section 4), so a job named
+ * ai-toolkit's resume scan skips files whose name contains these (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py), so a job named
  * e.g. `li_cn` could never resume from its own checkpoints.
  */
 const RESUME_EXCLUDED = ["_LoRA", "_refiner", "_t2i", "_cn"];
@@ -56,4 +56,12 @@ export function identityPaths(home: string, name: string): IdentityPaths {
     datasetDir: join(dir, "dataset"),
     trainingDir: join(dir, "training"),
   };
+}
+
+/** Test-mode identities (rehearsals, `--backend test`) live apart from real ones (issue 15). */
+export const TEST_MODE_DIR = "test-mode";
+
+/** The HEADSHOT_HOME of test-mode identities: `<home>/test-mode/`. */
+export function testModeHome(home: string): string {
+  return join(home, TEST_MODE_DIR);
 }

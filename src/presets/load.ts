@@ -5,14 +5,15 @@
  * location before failing.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
-import { basename, dirname, extname, isAbsolute, join, resolve } from "node:path";
+import { readdir, realpath } from "node:fs/promises";
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigFileError, UsageError, type Diagnostic } from "../errors.js";
 import { closest } from "../util/did-you-mean.js";
-import { invalid, locatePath, parseYaml, zodDiagnostics } from "../yaml/located.js";
+import { checkRegularFile, MAX_YAML_BYTES, NotReadableError, readYamlText, REASON_TEXT } from "../util/regular-file.js";
+import { hasKnownKey, invalid, locatePath, parseYaml, toPlain, withoutSourceLines, zodDiagnostics } from "../yaml/located.js";
 import { checkVariations } from "./variations.js";
-import { DEFAULT_GENERATION, presetSchema, type GenerationSettings, type PresetFile } from "./schema.js";
+import { DEFAULT_GENERATION, MAX_NAME_LENGTH, presetSchema, type GenerationSettings, type PresetFile } from "./schema.js";
 
 /** presets/ sits at the package root, next to both src/ and dist/. */
 export const BUILTIN_PRESETS_DIR = fileURLToPath(new URL("../../presets/", import.meta.url));
@@ -69,12 +70,16 @@ export async function findPreset(ref: string, options: { cwd: string; userDirs: 
   if (looksLikePath(ref)) {
     const path = isAbsolute(ref) ? ref : resolve(options.relativeTo ?? options.cwd, ref);
     try {
-      await readFile(path);
+      await checkRegularFile(path, MAX_YAML_BYTES);
       return path;
-    } catch {
-      throw new UsageError(`Preset file not found: ${path}`, {
+    } catch (error) {
+      const reason = error instanceof NotReadableError ? error.reason : "missing";
+      throw new UsageError(reason === "missing" ? `Preset file not found: ${path}` : `Preset ${path} is ${REASON_TEXT[reason]}`, {
         code: "E_PRESET_NOT_FOUND",
-        hint: "check the path, or pass a built-in preset name (headshot presets list)",
+        hint:
+          reason === "too-large"
+            ? `a preset is a short YAML file (at most ${MAX_YAML_BYTES / 1024 / 1024} MB)`
+            : "check the path, or pass a built-in preset name (headshot presets list)",
       });
     }
   }
@@ -99,16 +104,23 @@ interface LoadedFile {
 async function readPresetFile(path: string): Promise<{ loaded?: LoadedFile; diagnostics: Diagnostic[]; parsed: ReturnType<typeof parseYaml>["parsed"] }> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readYamlText(path);
   } catch (error) {
-    throw new UsageError(`Cannot read preset ${path}: ${(error as Error).message}`, { code: "E_PRESET_NOT_FOUND" });
+    const why = error instanceof NotReadableError ? REASON_TEXT[error.reason] : (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new UsageError(`Cannot read preset ${path}: ${why}`, { code: "E_PRESET_NOT_FOUND" });
   }
-  const { parsed, diagnostics } = parseYaml(path, text);
+  const { parsed, diagnostics: found } = parseYaml(path, text);
+  // A file that is not a preset at all never has its lines shown: it may hold secrets (issue 14, S2).
+  const diagnostics = hasKnownKey(parsed, presetSchema) ? found : withoutSourceLines(found);
   const errors = diagnostics.filter((d) => d.severity === "error");
   if (errors.length) return { diagnostics, parsed };
-  const raw: unknown = parsed.doc.toJS() ?? {};
-  const result = presetSchema.safeParse(raw);
-  if (!result.success) return { diagnostics: [...diagnostics, ...zodDiagnostics(parsed, presetSchema, result.error.issues)], parsed };
+  const converted = toPlain(parsed);
+  if ("diagnostic" in converted) return { diagnostics: [converted.diagnostic], parsed };
+  const result = presetSchema.safeParse(converted.value ?? {});
+  if (!result.success) {
+    const problems = zodDiagnostics(parsed, presetSchema, result.error.issues);
+    return { diagnostics: [...diagnostics, ...(hasKnownKey(parsed, presetSchema) ? problems : withoutSourceLines(problems))], parsed };
+  }
   const variationProblems = checkVariations(result.data, parsed);
   if (variationProblems.length) return { diagnostics: [...diagnostics, ...variationProblems], parsed };
   return { loaded: { path, data: result.data, warnings: diagnostics }, diagnostics, parsed };
@@ -150,6 +162,35 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * Where `extends` may point (issue 14, S2): a preset name on the search path, or a relative
+ * `.yaml`/`.yml` file inside the extending file's own folder (links resolved). Anything else, an
+ * absolute path, `../` out of the folder, a `.env`, is refused before it is opened, so nothing
+ * of it can reach a message or a CI log.
+ */
+async function resolveExtends(ref: string, fromFile: string, options: { cwd: string; userDirs: ReadonlyArray<string> }): Promise<string> {
+  if (!looksLikePath(ref)) return resolve(await findPreset(ref, options));
+  const folder = dirname(fromFile);
+  const refuse = (why: string): never => {
+    throw new UsageError(`"${ref}" is refused: ${why}`, {
+      code: "E_PRESET_EXTENDS_REFUSED",
+      hint: `extends takes a preset name (headshot presets list) or a relative .yaml file inside ${folder}`,
+    });
+  };
+  if (isAbsolute(ref)) refuse("extends takes no absolute paths");
+  if (!YAML_EXTENSIONS.includes(extname(ref).toLowerCase())) refuse("only .yaml or .yml files can be extended");
+  const target = resolve(folder, ref);
+  const inside = (root: string, path: string) => {
+    const rel = relative(root, path);
+    return rel !== "" && !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
+  };
+  if (!inside(folder, target)) refuse("it is outside the extending preset's folder");
+  // Links: the real file must be inside the real folder too.
+  const [realFolder, realTarget] = await Promise.all([realpath(folder).catch(() => folder), realpath(target).catch(() => target)]);
+  if (!inside(realFolder, realTarget)) refuse("it links outside the extending preset's folder");
+  return resolve(await findPreset(target, options));
+}
+
 export async function loadPreset(ref: string, options: { cwd: string; userDirs: ReadonlyArray<string> }): Promise<ResolvedPreset> {
   const path = await findPreset(ref, options);
   const chain: LoadedFile[] = [];
@@ -167,7 +208,7 @@ export async function loadPreset(ref: string, options: { cwd: string; userDirs: 
     if (!parent) break;
     let next: string;
     try {
-      next = resolve(await findPreset(parent, { ...options, relativeTo: dirname(file) }));
+      next = await resolveExtends(parent, file, options);
     } catch (error) {
       const hint = error instanceof UsageError ? error.hint : undefined;
       diagnostics.push({ severity: "error", message: `extends: ${(error as Error).message}`, location: locatePath(parsed, ["extends"]), ...(hint ? { hint } : {}) });
@@ -189,6 +230,12 @@ export async function loadPreset(ref: string, options: { cwd: string; userDirs: 
   }
   const merged = chain.reduceRight<PresetFile>((acc, file) => mergePresets(acc, file.data), {});
   const name = chain[0]?.data.name ?? basename(path, extname(path));
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new UsageError(`Preset file name "${name.slice(0, 40)}…" is ${name.length} characters long; it names the output folder`, {
+      code: "E_PRESET_NAME_TOO_LONG",
+      hint: `rename the file, or give the preset a \`name:\` of at most ${MAX_NAME_LENGTH} characters`,
+    });
+  }
   const generation = { ...DEFAULT_GENERATION, ...(merged.generation ?? {}) };
   const hash = createHash("sha256").update(canonicalJson({ ...merged, generation })).digest("hex");
   return {

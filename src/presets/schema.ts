@@ -34,13 +34,23 @@ export const RETOUCHING = ["none", "light", "moderate", "editorial"] as const;
 export const ASPECT_RATIOS = ["1:1", "4:5", "5:4", "3:4", "4:3", "2:3", "3:2", "9:16", "16:9"] as const;
 export const OUTPUT_FORMATS = ["png", "jpg", "webp"] as const;
 
-const text = z.string().trim().min(1, "must not be empty");
+/**
+ * Limits that keep a preset a description, not a payload (issue 14, R7): a name is a folder and
+ * file name, so it stays well under the 255-byte file name limit of common file systems; a
+ * free-text field is a phrase of a prompt (FLUX reads at most 512 T5 tokens of the whole prompt).
+ */
+export const MAX_NAME_LENGTH = 64;
+export const MAX_TEXT_LENGTH = 500;
+export const MAX_LIST_ITEMS = 50;
+
+const text = z.string().trim().min(1, "must not be empty").max(MAX_TEXT_LENGTH, `keep it under ${MAX_TEXT_LENGTH} characters`);
+const textList = z.array(text).max(MAX_LIST_ITEMS, `at most ${MAX_LIST_ITEMS} entries`);
 
 export const subjectSchema = z
   .object({
     class: text.optional().describe("Class word after the trigger: man, woman or person (set per identity)."),
     age: text.optional().describe("Age hint, e.g. 'in their 40s'."),
-    appearance: z.array(text).optional().describe("Appearance hints, e.g. 'short grey hair', 'glasses'."),
+    appearance: textList.optional().describe("Appearance hints, e.g. 'short grey hair', 'glasses'."),
   })
   .strict();
 
@@ -92,8 +102,18 @@ export const generationSchema = z
   })
   .strict();
 
+/** The face detail pass after generation (`headshot polish`, issue 17); off unless enabled. */
+export const polishSchema = z
+  .object({
+    enabled: z.boolean().optional().describe("Polish every kept image after gen (same as gen --polish; --no-polish turns it off)."),
+    strength: z.number().min(0.05).max(0.9).optional().describe("How much of the face region may be redrawn (default 0.35)."),
+    upscale: z.number().min(0).max(4).optional().describe("Enlarge the final file by this factor (0 = off)."),
+    margin: z.number().min(0).max(1).optional().describe("Largest likeness drop that still keeps the polished version (default 0.03)."),
+  })
+  .strict();
+
 /** One value of a variation axis: a scalar for leaf fields, an object for a whole section. */
-const variationValue = z.union([z.string(), z.number(), z.record(z.string(), z.unknown())]);
+const variationValue = z.union([z.string().max(MAX_TEXT_LENGTH, `keep it under ${MAX_TEXT_LENGTH} characters`), z.number(), z.record(z.string(), z.unknown())]);
 
 export const presetSchema = z
   .object({
@@ -101,6 +121,7 @@ export const presetSchema = z
     name: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/, "use lowercase letters, digits and dashes")
+      .max(MAX_NAME_LENGTH, `at most ${MAX_NAME_LENGTH} characters (it names the output folder)`)
       .optional()
       .describe("Preset name (defaults to the file name)."),
     description: text.optional(),
@@ -113,10 +134,11 @@ export const presetSchema = z
     background: text.optional(),
     expression: text.optional(),
     pose: text.optional(),
-    avoid: z.array(text).optional().describe("Things to keep out of the picture (added to inherited ones)."),
+    avoid: textList.optional().describe("Things to keep out of the picture (added to inherited ones)."),
     generation: generationSchema.optional(),
+    polish: polishSchema.optional(),
     variations: z
-      .record(z.string(), z.array(variationValue).min(1, "an axis needs at least one value"))
+      .record(z.string().max(MAX_NAME_LENGTH), z.array(variationValue).min(1, "an axis needs at least one value").max(MAX_LIST_ITEMS, `at most ${MAX_LIST_ITEMS} values per axis`))
       .optional()
       .describe("Named axes (field paths such as attire or lighting.setup) whose values are combined into a matrix of shots."),
   })
@@ -124,8 +146,9 @@ export const presetSchema = z
 
 export type PresetFile = z.infer<typeof presetSchema>;
 export type GenerationSettings = z.infer<typeof generationSchema>;
+export type PolishPresetSettings = z.infer<typeof polishSchema>;
 
-/** Practice for FLUX dev portraits (reference: replicate.md 4.1, headshot-products.md 3). */
+/** Practice for FLUX dev portraits (replicate/cog-flux predict.py DevLoraPredictor). */
 export const DEFAULT_GENERATION: Required<GenerationSettings> = {
   steps: 45,
   guidance: 2.5,

@@ -1,6 +1,6 @@
 /**
  * Price and latency table for cost and time estimates, kept as data with its source and date.
- * Figures marked unverified are the commonly quoted ones (reference: replicate.md section 5);
+ * Figures marked unverified are the commonly quoted ones (https://replicate.com/pricing);
  * the summary after a real run reports what was actually billed where the API says so.
  */
 export interface PriceEntry {

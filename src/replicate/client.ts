@@ -1,5 +1,5 @@
 /**
- * Builds the `replicate` npm client the way headshot needs it (replicate.md 1.2, 7.1):
+ * Builds the `replicate` npm client the way headshot needs it (replicate/replicate-javascript index.js):
  *
  * - `auth` from REPLICATE_API_TOKEN only (never from or to a project file);
  * - `baseUrl` from the option, else REPLICATE_BASE_URL, else https://api.replicate.com/v1;

@@ -2,7 +2,7 @@
  * Downloads of prediction and training outputs: streamed to a temp file next to the target,
  * checked (content type, magic bytes, size), hashed (sha256), fsynced and renamed into place.
  *
- * - Download at once: Replicate deletes API outputs after one hour (replicate.md 2.4).
+ * - Download at once: Replicate deletes API outputs after one hour (https://replicate.com/docs/reference/http#predictions.get).
  * - Only https URLs, or URLs on the configured API host (the emulator in tests serves http).
  * - The file name is ours (`name` + an extension from the content type), never the server's.
  * - No Authorization header, except for files-API URLs under the API base (they need it:

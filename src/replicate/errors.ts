@@ -2,7 +2,7 @@
  * Replicate HTTP failures turned into typed errors with a hint that says what to do.
  *
  * Replicate answers errors with problem-details JSON (`title`, `detail`, `status`, and for 422
- * `invalid_fields`), see reference replicate.md 2.9. The `replicate` client only wraps them in an
+ * `invalid_fields`), see reference replicate/replicate-python replicate/exceptions.py. The `replicate` client only wraps them in an
  * untyped ApiError whose body is already consumed (1.3), so our fetch (retry-fetch.ts) maps the
  * response itself, here, before the client ever sees it.
  *
@@ -60,7 +60,7 @@ export function parseProblem(text: string): ProblemBody {
   return excerpt ? { detail: excerpt } : {};
 }
 
-/** "Your rate limit resets in ~30s." → 30000 ms (replicate.md 2.9: the only hint some 429s carry). */
+/** "Your rate limit resets in ~30s." → 30000 ms (replicate/replicate-python replicate/exceptions.py: the only hint some 429s carry). */
 export function parseResetsIn(detail: string | undefined): number | undefined {
   const match = detail?.match(/resets in ~?\s*(\d+(?:\.\d+)?)\s*s/i);
   return match?.[1] ? Math.round(Number(match[1]) * 1000) : undefined;

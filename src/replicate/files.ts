@@ -3,7 +3,7 @@
  * before anything is sent.
  *
  * Never the client's automatic conversion of Blob inputs: its fallback encodes data URIs that
- * overflow the stack from ~512 KB and are capped at 10 MB (replicate.md 1.6). Pass the returned
+ * overflow the stack from ~512 KB and are capped at 10 MB (replicate/replicate-javascript lib/util.js). Pass the returned
  * `urls.get` as the model input (e.g. `input_images` of a training).
  */
 import { createHash } from "node:crypto";
@@ -16,7 +16,7 @@ import type { ReplicateSession } from "./client.js";
 import { isAmbiguousCreate } from "./errors.js";
 import type { Page } from "./types.js";
 
-/** Replicate refuses files of 100 MiB and more with 413 (replicate.md 2.8, #286). */
+/** Replicate refuses files of 100 MiB and more with 413 (https://replicate.com/docs/reference/http#files.create, replicate/replicate-javascript#286). */
 export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 
 export interface RemoteFile {

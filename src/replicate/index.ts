@@ -10,7 +10,7 @@ export { Predictions, canonicalJson, outputUrls, outputsExpired, type CreatePred
 export { Trainings, trainingProgress, type CreateTrainingRequest, type TrainingProgress, type TrainingResult } from "./trainings.js";
 export { logsTail, isNsfwError, type PollOptions } from "./poll.js";
 export { getAccount, getModel, findModel, getVersion, getLatestVersion, createModel, ensureModel, schemaFor, validateInput, type Account, type Model, type ModelVersion } from "./models.js";
-export { assertValidInput, validateInputAgainst, inputSchemaOf, type OpenApiDocument } from "./input-schema.js";
+export { assertValidInput, validateInputAgainst, inputSchemaOf, inputKeyFor, type InputKey, type OpenApiDocument } from "./input-schema.js";
 export { uploadFile, MAX_UPLOAD_BYTES, type RemoteFile, type UploadRequest } from "./files.js";
 export { downloadOutput, assertDownloadableUrl, type DownloadRequest, type DownloadResult } from "./download.js";
 export { createRedactor, redactTokenShapes, type Redactor } from "./redact.js";

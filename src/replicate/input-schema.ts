@@ -1,12 +1,13 @@
 /**
  * Local validation of model inputs against a version's Cog input schema
- * (`openapi_schema.components.schemas.Input`), so a bad input fails before anything is paid for
- * (replicate.md 7.6).
+ * (`openapi_schema.components.schemas.Input`, or `TrainingInput` for a training), so a bad input
+ * fails before anything is paid for. The schema is read live from the model version each run.
  *
  * Cog schemas use a small subset of JSON Schema: `type`, `enum` (usually behind
  * `allOf: [{$ref: "#/components/schemas/<name>"}]`), `minimum`/`maximum`, `minItems`/`maxItems`,
  * `items`, `required`, `format: uri`. This checker covers exactly that subset with Replicate's
- * own error vocabulary (`required`, `invalid_type`, `enum`, `number_gte`, ...: replicate.md 2.9),
+ * own error vocabulary (`required`, `invalid_type`, `enum`, `number_gte`, ...: the `invalid_fields` of
+ * its 422 "Input validation failed" answers, https://replicate.com/changelog/2024-05-01-improved-validation-for-api-prediction-payloads),
  * instead of adding a schema library to the runtime dependencies. Unknown keys are errors here
  * (with a did-you-mean), because a misspelt input such as `guidance_scale` for `guidance` would
  * otherwise be ignored silently.
@@ -90,14 +91,27 @@ function check(schema: JsonSchema, value: unknown, field: string, doc: OpenApiDo
   }
 }
 
-/** The `Input` schema of a version's openapi_schema, or undefined when the version has none. */
-export function inputSchemaOf(openapi: OpenApiDocument | null | undefined): JsonSchema | undefined {
-  return openapi?.components?.schemas?.Input;
+/** Which component of a version's schema describes the inputs of a prediction or of a training. */
+export type InputKey = "Input" | "TrainingInput";
+
+/**
+ * The component a request is validated against. A cog model with both `predict:` and `train:`
+ * renders the prediction inputs as `Input` and the training inputs as `TrainingInput`; cog reads
+ * training inputs from `TrainingInput` and falls back to `Input` only when a version has none
+ * (replicate/cog pkg/schema/openapi_spec.go `inputKey`, pkg/predict/input.go `NewInputsForMode`).
+ */
+export function inputKeyFor(openapi: OpenApiDocument | null | undefined, mode: "predict" | "train"): InputKey {
+  return mode === "train" && openapi?.components?.schemas?.TrainingInput ? "TrainingInput" : "Input";
+}
+
+/** The `Input` (or `TrainingInput`) schema of a version's openapi_schema, or undefined when absent. */
+export function inputSchemaOf(openapi: OpenApiDocument | null | undefined, key: InputKey = "Input"): JsonSchema | undefined {
+  return openapi?.components?.schemas?.[key];
 }
 
 /** All problems with `input`, as Replicate would list them (field names `input.<name>`). */
-export function validateInputAgainst(openapi: OpenApiDocument, input: Record<string, unknown>): InvalidField[] {
-  const schema = inputSchemaOf(openapi);
+export function validateInputAgainst(openapi: OpenApiDocument, input: Record<string, unknown>, key: InputKey = "Input"): InvalidField[] {
+  const schema = inputSchemaOf(openapi, key);
   if (!schema) return [];
   const out: InvalidField[] = [];
   const properties = schema.properties ?? {};
@@ -116,7 +130,7 @@ export function validateInputAgainst(openapi: OpenApiDocument, input: Record<str
   return out;
 }
 
-/** A typo, or the same input under another model's name (`guidance_scale` vs `guidance`: 4.1, 4.3). */
+/** A typo, or the same input under another model's name (flux-dev-lora's `guidance` is `guidance_scale` on trained versions). */
 function suggest(name: string, known: string[]): string | undefined {
   const typo = closest(name, known);
   if (typo) return typo;
@@ -128,16 +142,16 @@ function suggest(name: string, known: string[]): string | undefined {
  * Throws a UsageError listing every invalid field (with did-you-mean for unknown names), so the
  * user fixes the preset or flags before any money is spent.
  */
-export function assertValidInput(openapi: OpenApiDocument, input: Record<string, unknown>, modelLabel: string): void {
-  const problems = validateInputAgainst(openapi, input);
+export function assertValidInput(openapi: OpenApiDocument, input: Record<string, unknown>, modelLabel: string, key: InputKey = "Input"): void {
+  const problems = validateInputAgainst(openapi, input, key);
   if (!problems.length) return;
-  const known = Object.keys(inputSchemaOf(openapi)?.properties ?? {});
+  const known = Object.keys(inputSchemaOf(openapi, key)?.properties ?? {});
   const diagnostics: Diagnostic[] = problems.map((p) => {
     const name = p.field.replace(/^input\./, "").split(".")[0] ?? "";
     const suggestion = p.type === "additional_property_not_allowed" ? suggest(name, known) : undefined;
     return { severity: "error", message: `${p.field}: ${p.description}`, ...(suggestion ? { hint: `did you mean "${suggestion}"?` } : {}) };
   });
-  throw new UsageError(`The input for ${modelLabel} does not match its schema (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was sent.`, {
+  throw new UsageError(`The input for ${modelLabel} does not match its ${key} schema (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was sent.`, {
     code: "E_REPLICATE_INPUT_INVALID",
     diagnostics,
     details: diagnostics.map((d) => (d.hint ? `${d.message} (${d.hint})` : d.message)),

@@ -4,7 +4,7 @@
 import { RemoteApiError } from "../errors.js";
 import type { ReplicateSession } from "./client.js";
 import { isAmbiguousCreate } from "./errors.js";
-import { assertValidInput, type OpenApiDocument } from "./input-schema.js";
+import { assertValidInput, inputKeyFor, type OpenApiDocument } from "./input-schema.js";
 import type { PredictionTarget } from "./predictions.js";
 
 export interface Account {
@@ -126,9 +126,16 @@ export async function schemaFor(session: ReplicateSession, target: PredictionTar
 /**
  * Fetches the target's input schema and throws a UsageError listing every bad field before any
  * paid request is made. Cache the schema yourself when validating a batch (`assertValidInput`).
+ * `mode: "train"` checks a trainer's `TrainingInput` (its `Input` is the prediction schema).
  */
-export async function validateInput(session: ReplicateSession, target: PredictionTarget, input: Record<string, unknown>, signal?: AbortSignal): Promise<OpenApiDocument | null> {
+export async function validateInput(
+  session: ReplicateSession,
+  target: PredictionTarget,
+  input: Record<string, unknown>,
+  signal?: AbortSignal,
+  mode: "predict" | "train" = "predict",
+): Promise<OpenApiDocument | null> {
   const { label, schema } = await schemaFor(session, target, signal);
-  if (schema) assertValidInput(schema, input, label);
+  if (schema) assertValidInput(schema, input, label, inputKeyFor(schema, mode));
   return schema;
 }

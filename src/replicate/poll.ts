@@ -2,7 +2,7 @@
  * Polling a prediction or training until it reaches a terminal status, and turning a
  * non-success into a typed error. Shared by predictions.ts and trainings.ts.
  *
- * Why our own loop (replicate.md 1.4, 1.5): the client's wait() has no timeout or backoff, polls
+ * Why our own loop (replicate/replicate-javascript index.js `run`; replicate/replicate-javascript index.js `wait`): the client's wait() has no timeout or backoff, polls
  * forever on `aborted`, and run() returns `null` output when a sync wait ends in `processing`.
  */
 import { InterruptedError, JobFailedError, RemoteApiError } from "../errors.js";
@@ -91,7 +91,7 @@ export function logsTail(logs: string | undefined | null, redact: Redactor, line
     .map((line) => redact(line));
 }
 
-/** "NSFW" in the error is the safety checker (replicate.md 2.4); a different prompt or seed helps. */
+/** "NSFW" in the error is the safety checker (https://replicate.com/docs/reference/http#predictions.get); a different prompt or seed helps. */
 export function isNsfwError(error: string | null | undefined): boolean {
   return !!error && /nsfw/i.test(error);
 }

@@ -29,7 +29,7 @@ export interface CreatePredictionRequest {
   input: Record<string, unknown>;
   /**
    * Hold the create request up to N seconds (1..60, `Prefer: wait=N`) so fast models answer in one
-   * request. The answer may still be `starting`/`processing` (replicate.md 2.3): `wait` handles it.
+   * request. The answer may still be `starting`/`processing` (https://replicate.com/docs/topics/predictions/create-a-prediction): `wait` handles it.
    */
   syncWaitSeconds?: number;
   signal?: AbortSignal;
@@ -48,7 +48,7 @@ export interface PredictionsOptions {
 
 export interface RunResult {
   prediction: Prediction;
-  /** Output URLs, normalised from a single string or an array (replicate.md 4.5). */
+  /** Output URLs, normalised from a single string or an array (https://replicate.com/black-forest-labs/flux-2-dev/api). */
   outputs: string[];
 }
 
@@ -74,7 +74,7 @@ export function canonicalJson(value: unknown): string {
 
 function assertPlainJson(value: unknown, path: string): void {
   if (value instanceof Blob || value instanceof Uint8Array || value instanceof ArrayBuffer) {
-    // The client would upload it (or worse, data-URI it: replicate.md 1.6). Upload explicitly.
+    // The client would upload it (or worse, data-URI it: replicate/replicate-javascript lib/util.js). Upload explicitly.
     throw new TypeError(`${path} is binary data; upload it with uploadFile() and pass its URL.`);
   }
   if (value && typeof value === "object") {
@@ -205,7 +205,7 @@ export class Predictions {
   }
 }
 
-/** Outputs deleted by Replicate's data retention (1 hour for API predictions: replicate.md 2.4). */
+/** Outputs deleted by Replicate's data retention (1 hour for API predictions: https://replicate.com/docs/reference/http#predictions.get). */
 export function outputsExpired(prediction: Pick<Prediction, "id" | "completed_at">): RemoteApiError {
   const when = prediction.completed_at ? ` (it finished at ${prediction.completed_at})` : "";
   return new RemoteApiError(`The outputs of prediction ${prediction.id} were deleted by Replicate${when}.`, {

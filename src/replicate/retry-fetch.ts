@@ -1,5 +1,5 @@
 /**
- * The `fetch` we hand to the `replicate` client: it adds what the client lacks (replicate.md 1.3).
+ * The `fetch` we hand to the `replicate` client: it adds what the client lacks (replicate/replicate-javascript lib/util.js).
  *
  * - Exponential backoff with jitter for 429 and 5xx, honouring `Retry-After` (seconds or a date)
  *   and the "resets in ~Ns" text of 429 bodies. The client's own retry loop sleeps NaN ms and
@@ -10,7 +10,7 @@
  *   (socket dropped, timeout, 5xx) throws AmbiguousCreateError so the caller can look for the
  *   object it may have created instead of paying twice (the client re-sends POSTs on network
  *   errors: 1.3).
- * - Paid creates (predictions, trainings) pass a global rate limiter: replicate.md 2.10.
+ * - Paid creates (predictions, trainings) pass a global rate limiter: https://replicate.com/docs/topics/predictions/rate-limits.
  * - Every non-2xx answer becomes a typed RemoteApiError here (errors.ts), so the client's
  *   untyped ApiError (with its consumed body) is never built.
  *
@@ -214,7 +214,7 @@ interface RetryCall {
   idempotent: boolean;
   paid: boolean;
   userSignal: AbortSignal | undefined;
-  /** `Prefer: wait=N` holds the request open up to N seconds by design (replicate.md 2.2). */
+  /** `Prefer: wait=N` holds the request open up to N seconds by design (https://replicate.com/docs/reference/http). */
   holdMs: number;
 }
 

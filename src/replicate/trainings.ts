@@ -1,7 +1,7 @@
 /**
  * Trainings: create (ambiguous-failure safe), poll with progress, cancel, read the result.
  *
- * Flow for `train --backend replicate` (replicate.md 7.3):
+ * Flow for `train --backend replicate`:
  *   const account = await getAccount(session);
  *   await ensureModel(session, account.username, "face-lora-jane");          // models.ts
  *   const zip = await uploadFile(session, { path: "photos.zip", contentType: "application/zip" });
@@ -24,7 +24,7 @@ import type { Page, Training } from "./types.js";
 
 export interface CreateTrainingRequest {
   trainer: { owner: string; name: string; version: string };
-  /** `owner/name`; the model must exist (404 otherwise: replicate.md 2.6). */
+  /** `owner/name`; the model must exist (404 otherwise: https://replicate.com/docs/reference/http#trainings.create). */
   destination: string;
   input: Record<string, unknown>;
   signal?: AbortSignal;
@@ -35,7 +35,7 @@ export interface TrainingResult {
   /** `owner/name:<64-hex>`, ready for `{ version }` in a prediction. */
   version: string;
   versionId: string;
-  /** URL of trained_model.tar (may be missing for some private trainings: replicate.md 2.6). */
+  /** URL of trained_model.tar (may be missing for some private trainings: https://replicate.com/docs/reference/http#trainings.create). */
   weights: string | undefined;
 }
 
@@ -143,7 +143,7 @@ export class Trainings {
         hint: "Open the training on replicate.com; the destination model's Versions tab may still list it.",
       });
     }
-    // `owner/name:hex` per Replicate's own tests; a bare hash is handled too (replicate.md 2.6).
+    // `owner/name:hex` per Replicate's own tests; a bare hash is handled too (https://replicate.com/docs/reference/http#trainings.create).
     const versionId = version.includes(":") ? (version.split(":").pop() ?? version) : version;
     return { training, version, versionId, weights: training.output?.weights ?? undefined };
   }

@@ -1,11 +1,11 @@
 /**
- * The wire objects headshot reads, as the OpenAPI document describes them (replicate.md 2.4, 2.6).
+ * The wire objects headshot reads, as the OpenAPI document describes them (https://replicate.com/docs/reference/http#predictions.get; https://replicate.com/docs/reference/http#trainings.create).
  * Only the fields we use are typed; everything else is kept as it came.
  */
 
 export type RemoteStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled" | "aborted";
 
-/** `aborted` is terminal too: the client's wait() polls it forever (replicate.md 1.5). */
+/** `aborted` is terminal too: the client's wait() polls it forever (replicate/replicate-javascript index.js `wait`). */
 export const TERMINAL_STATUSES: ReadonlySet<RemoteStatus> = new Set(["succeeded", "failed", "canceled", "aborted"]);
 
 export function isTerminal(status: string): boolean {

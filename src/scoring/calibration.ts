@@ -2,7 +2,7 @@
  * Identity thresholds for the faceres descriptor (@vladmandic/human 3.3.6, WASM), expressed on the
  * *relative* similarity of similarity.ts: an output's mean cosine to the selfies divided by the
  * selfies' own mean pairwise cosine. 1.0 means "as much like you as your selfies are like each
- * other". Raw faceres cosines do not follow ArcFace's 0.5 rule (headshot-products.md 4.2: 0.72 for
+ * other". Raw faceres cosines do not follow ArcFace's 0.5 rule (vladmandic/human, the faceres model: 0.72 for
  * one person across photos, 0.36-0.49 for different people), which is why the raw number is never
  * judged on its own.
  *
@@ -42,4 +42,19 @@ export const QUALITY_LIMITS = {
   lumaHigh: 200,
   yawMax: 30,
   pitchMax: 25,
+} as const;
+
+/**
+ * The quality floor for kept images (issue 15): a professional headshot is sharp and shows the
+ * face large enough. An image below it is set aside however much it looks like you.
+ * - the face must not read as `blurry` (sharpness under QUALITY_LIMITS.sharpnessPoor, the same
+ *   scale as the selfie rules: Gaussian blur sigma 2 on a 256 px face measures 10.8);
+ * - the detected face box must be at least 10% of the image's shorter side and 80 px wide. A
+ *   head-and-shoulders frame measures about 30% (rehearsal previews, 912 px wide: 0.28-0.32),
+ *   a three-quarter-length frame about 13-15%; a face under 10% is a figure in a room, not a
+ *   headshot, and has too few pixels for a crop.
+ */
+export const KEPT_QUALITY = {
+  minFaceShare: 0.1,
+  minFacePixels: 80,
 } as const;

@@ -2,7 +2,7 @@
  * Picking the checkpoint whose samples look most like the person (pure). ai-toolkit writes
  * `samples/<unix_ms>__<step 9 digits>_<index>.jpg` (double underscore, index not padded) and
  * checkpoints `<name>_<step 9 digits>.safetensors`, the final one `<name>.safetensors`
- * (ai-toolkit.md section 4).
+ * (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py).
  */
 import type { ImageScore } from "./similarity.js";
 

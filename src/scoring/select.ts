@@ -1,12 +1,12 @@
 /**
  * Which generated images to keep (pure): `gen --keep-best K --min-similarity R` and `--until K`.
- * Kept images are those with exactly one face whose relative similarity reaches the minimum,
- * best rank first, at most K of them; every other image gets the reason it was set aside.
+ * Kept images are those with exactly one face, above the quality floor (not blurry, face not too
+ * small: calibration.ts KEPT_QUALITY), whose relative similarity reaches the minimum, best rank first, at most K of them; every other image gets the reason it was set aside.
  */
-import { IDENTITY_THRESHOLDS } from "./calibration.js";
+import { IDENTITY_THRESHOLDS, KEPT_QUALITY } from "./calibration.js";
 import type { ImageScore } from "./similarity.js";
 
-export type RejectReason = "unreadable" | "no_face" | "multiple_faces" | "below_min_similarity" | "not_in_best";
+export type RejectReason = "unreadable" | "no_face" | "multiple_faces" | "too_soft" | "face_too_small" | "below_min_similarity" | "not_in_best";
 
 export interface SelectOptions {
   /** Keep at most this many (undefined: every image that passes). */
@@ -26,13 +26,25 @@ export interface Selection<T extends ImageScore = ImageScore> {
 
 /** Does this image count towards `--until K`? */
 export function passes(score: ImageScore, minSimilarity: number = IDENTITY_THRESHOLDS.match): boolean {
-  return score.faces === 1 && score.relative !== undefined && score.relative >= minSimilarity;
+  return reasonFor(score, minSimilarity) === undefined;
+}
+
+/** Below the quality floor for a kept headshot: which rule, or undefined. */
+export function qualityFloor(score: Pick<ImageScore, "quality" | "face" | "width" | "height">): "too_soft" | "face_too_small" | undefined {
+  // A small face also reads as soft (few pixels): name the cause, the size, first.
+  const faceWidth = score.face?.box[2];
+  const side = Math.min(score.width ?? Infinity, score.height ?? Infinity);
+  if (faceWidth !== undefined && (faceWidth < KEPT_QUALITY.minFacePixels || (Number.isFinite(side) && faceWidth < KEPT_QUALITY.minFaceShare * side))) return "face_too_small";
+  if (score.quality.issues.includes("blurry")) return "too_soft";
+  return undefined;
 }
 
 function reasonFor(score: ImageScore, minSimilarity: number): RejectReason | undefined {
   if (score.verdict === "unreadable") return "unreadable";
   if (score.faces === 0 || score.relative === undefined) return "no_face";
   if (score.faces > 1) return "multiple_faces";
+  const floor = qualityFloor(score);
+  if (floor) return floor;
   if (score.relative < minSimilarity) return "below_min_similarity";
   return undefined;
 }

@@ -2,7 +2,7 @@
  * Identity scoring (pure): how much a generated face looks like the person, relative to how much
  * the person's own selfies look like each other, plus a face-quality reading and a verdict.
  *
- * Why relative: faceres cosines have no universal "same person" line (headshot-products.md 4.2),
+ * Why relative: faceres cosines have no universal "same person" line (vladmandic/human, the faceres model),
  * but the selfies' spread is the person's own yardstick. With n unit selfie embeddings e_i and
  * their normalised centroid c, the mean cosine of an output x to the selfies is
  *   mean_i cos(x, e_i) = cos(x, c) * |sum e_i| / n,  |sum e_i|^2 / n^2 = (1 + (n-1) * m) / n

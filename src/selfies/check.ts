@@ -3,7 +3,7 @@
  * the set verdict. I/O lives here; the verdicts come from rules.ts and set-rules.ts.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import pLimit from "p-limit";
 import { InterruptedError, UsageError } from "../errors.js";
@@ -13,7 +13,11 @@ import { DecodeFailure } from "./decode.js";
 import { warmFaceWorkers } from "./faces.js";
 import { imageReasons, faceArea, THRESHOLDS, verdictOf } from "./rules.js";
 import { selfSimilarity, setReasons, setVerdict, type SetEntry } from "./set-rules.js";
-import type { CheckReport, ImageReport } from "./types.js";
+import type { CheckReport, ImageReport, SkippedEntry } from "./types.js";
+import { describeKind, NotReadableError, readRegularFile, REASON_TEXT } from "../util/regular-file.js";
+
+/** No phone photo comes near this (a 48 MP HEIC is ~10 MB, a JPEG ~25 MB); checked before reading. */
+export const MAX_SELFIE_BYTES = 64 * 1024 * 1024;
 
 /** The default `--fix` output folder name, skipped when walking a folder. */
 export const PREPARED_DIR_NAME = "headshot-prepared";
@@ -31,8 +35,15 @@ export interface CheckOptions {
   concurrency?: number;
 }
 
-async function listFiles(dir: string, recursive: boolean): Promise<string[]> {
+/**
+ * The photo files of a folder, and what was skipped and why: only regular files (links followed)
+ * are photos. A link to /dev/zero or to a FIFO is never opened (issue 14, R1); a link to a folder
+ * is named as such instead of failing as an unreadable photo (R8), and is not followed.
+ */
+async function listFiles(dir: string, recursive: boolean): Promise<{ files: string[]; skipped: SkippedEntry[] }> {
   const out: string[] = [];
+  const skipped: SkippedEntry[] = [];
+  const skip = (path: string, reason: string) => skipped.push({ file: relative(dir, path).split(sep).join("/"), path, reason });
   const walk = async (folder: string): Promise<void> => {
     const entries = await readdir(folder, { withFileTypes: true });
     for (const entry of entries) {
@@ -41,13 +52,25 @@ async function listFiles(dir: string, recursive: boolean): Promise<string[]> {
       const full = join(folder, entry.name);
       if (entry.isDirectory()) {
         if (recursive && entry.name !== PREPARED_DIR_NAME) await walk(full);
-      } else if (entry.isFile() || entry.isSymbolicLink()) {
+      } else if (entry.isFile()) {
         out.push(full);
+      } else if (entry.isSymbolicLink()) {
+        const target = await stat(full).catch(() => undefined);
+        if (!target) skip(full, "a broken link (its target does not exist)");
+        else if (target.isFile()) out.push(full);
+        else if (target.isDirectory()) skip(full, "a link to a folder, not a photo (links to folders are not followed)");
+        else skip(full, `a link to ${REASON_TEXT[describeKind(target) as keyof typeof REASON_TEXT].replace(/, not a file$/, "")}, not a photo`);
+      } else {
+        skip(full, `${REASON_TEXT[describeKind(entry as unknown as Parameters<typeof describeKind>[0]) as keyof typeof REASON_TEXT].replace(/, not a file$/, "")}, not a photo`);
       }
     }
   };
   await walk(dir);
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const byName = (a: { path: string } | string, b: { path: string } | string) => {
+    const [x, y] = [typeof a === "string" ? a : a.path, typeof b === "string" ? b : b.path];
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  return { files: out.sort(byName), skipped: skipped.sort(byName) };
 }
 
 async function ensureDir(dir: string): Promise<void> {
@@ -78,9 +101,14 @@ async function inspectFile(dir: string, path: string, home: string): Promise<Ana
   const base: ImageReport = { file, path, sha256: "", verdict: "reject", reasons: [] };
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, MAX_SELFIE_BYTES);
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    if (error instanceof NotReadableError && error.reason === "too-large") {
+      const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
+      base.reasons.push({ code: "too_large", severity: "reject", message: `The file is ${mb(error.size ?? 0)}; no photo is larger than ${mb(MAX_SELFIE_BYTES)}.`, fix: "Export the photo as JPEG, or remove the file from the folder." });
+      return { report: base };
+    }
+    const detail = error instanceof NotReadableError ? REASON_TEXT[error.reason] : error instanceof Error ? error.message : String(error);
     base.reasons.push({ code: "unreadable", severity: "reject", message: `The file cannot be read (${detail}).`, fix: "Check the file's permissions, or copy it again." });
     return { report: base };
   }
@@ -119,13 +147,13 @@ async function inspectFile(dir: string, path: string, home: string): Promise<Ana
 export async function runCheck(dir: string, options: CheckOptions): Promise<CheckReport> {
   const root = resolve(dir);
   await ensureDir(root);
-  const files = await listFiles(root, options.recursive ?? false);
+  const { files, skipped } = await listFiles(root, options.recursive ?? false);
   // One model worker per core (at most 2) when there is enough work to pay for a second model
   // load; a few photos in flight per worker so sharp decodes the next while faces run.
   const workers = files.length >= 4 ? await warmFaceWorkers(2) : 1;
   const limit = pLimit(options.concurrency ?? workers * 2);
   let done = 0;
-  const analysed = await Promise.all(
+  const all = Promise.all(
     files.map((path) =>
       limit(async () => {
         if (options.signal?.aborted) throw new InterruptedError();
@@ -135,6 +163,9 @@ export async function runCheck(dir: string, options: CheckOptions): Promise<Chec
       }),
     ),
   );
+  // Ctrl-C or SIGTERM ends the check at once, without waiting for the photos being analysed
+  // (nothing is written but the content-addressed cache, whose entries are whole files).
+  const analysed = await untilAborted(all, options.signal);
   if (options.signal?.aborted) throw new InterruptedError();
 
   const entries: SetEntry[] = analysed.map(({ report }) => {
@@ -163,5 +194,22 @@ export async function runCheck(dir: string, options: CheckOptions): Promise<Chec
   const similarity = selfSimilarity(usable.flatMap((r) => (r.embedding ? [r.embedding] : [])));
   if (similarity) set.selfSimilarity = similarity;
   for (const image of images) options.onImage?.(image);
-  return { dir: root, images, set };
+  return { dir: root, images, set, ...(skipped.length ? { skipped } : {}) };
+}
+
+/** `work`, or InterruptedError as soon as `signal` fires (the work is left to finish unobserved). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new InterruptedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * Where to crop each training image (pure). A close-up is head and shoulders: a square of 2.6
  * face widths, the face a little above centre. A wide crop spans up to 5.5 face widths so the
- * clothes and background differ from the close-ups (headshot-products.md 2.1: mix close-ups with
+ * clothes and background differ from the close-ups (mix close-ups with
  * chest-up shots; fal#1024 shows what happens when clothing is learned as identity).
  */
 export const OUTPUT_SIZE = 1024;

@@ -4,9 +4,8 @@
  * - The container is recognised from its first bytes, not the file name.
  * - Headers are read before any pixel is decoded, so a 50000x50000 "pixel bomb" is refused in
  *   milliseconds without allocating its pixels (MAX_PIXELS, plus sharp's limitInputPixels).
- * - EXIF orientation is applied first (headshot-products.md 2.4: ai-toolkit transposes, so must we).
- * - iPhone HEIC (HEVC in HEIF): sharp's prebuilt binaries only decode AVIF (headshot-products.md
- *   2.4), so HEIC goes through heic-decode (libheif compiled to WASM). libheif applies the HEIF
+ * - EXIF orientation is applied first (ai-toolkit applies `exif_transpose` when it loads training images: ostris/ai-toolkit toolkit/data_loader.py, so must we).
+ * - iPhone HEIC (HEVC in HEIF): sharp's prebuilt binaries only decode AVIF (libvips is built without HEVC), so HEIC goes through heic-decode (libheif compiled to WASM). libheif applies the HEIF
  *   rotation/mirror properties itself, so no EXIF rotation is added on top.
  */
 import type { Sharp, default as SharpDefault } from "sharp";

@@ -3,7 +3,7 @@
  * so it works the same from the TypeScript sources under test and from the built dist/).
  * It only loads Human and runs it; every decision on the results is made in faces.ts.
  *
- * Quirks followed (headshot-products.md section 4.2, all checked by running):
+ * Quirks followed (vladmandic/human, the faceres model, all checked by running):
  * - the package's `exports` keys lack "./", so the node-wasm build is loaded by file path;
  * - `wasmPath` defaults to a CDN: it points at the local @tensorflow/tfjs-backend-wasm/dist/;
  * - model URLs on file:// fail under Node's fetch: a tfjs IO router reads them from disk (no

@@ -6,8 +6,7 @@
  *
  * - One shared pool per process, started lazily; `loadFaceModel()` waits for the first worker.
  *   `runCheck` asks for more workers (one per core, at most 2) when it has several photos.
- * - Human's default `maxDetected` is 1, which would hide group shots: raised to 10
- *   (headshot-products.md 2.5).
+ * - Human's default `maxDetected` is 1, which would hide group shots: raised to 10.
  * - Human is tuned for video and reuses the last frame's results when the input looks similar;
  *   photos are independent and results must be reproducible, so every cache is off.
  */

@@ -53,7 +53,7 @@ export function validateClassWord(classWord: string): ClassWord {
 
 /**
  * The caption for one training image. The trigger and class are enforced here, in code, never left
- * to a captioner: LLM captioners drop them in 25-50% of captions (headshot-products.md 2.3).
+ * to a captioner: LLM captioners drop them in 25-50% of captions.
  */
 export function captionFor(trigger: string, classWord: string, kind: "closeup" | "wide", extra = ""): string {
   const prefix = `${trigger} ${classWord}`;

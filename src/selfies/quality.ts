@@ -1,7 +1,6 @@
 /**
  * Pure image measures on raw 8-bit greyscale pixels (row-major, 1 byte per pixel). The pixels are
- * prepared by analyze.ts at a fixed scale, because the Laplacian's variance depends on scale
- * (headshot-products.md 2.2).
+ * prepared by analyze.ts at a fixed scale, because the Laplacian's variance depends on scale.
  */
 
 /** Variance of the 4-neighbour Laplacian over the interior pixels. Higher is sharper. */

@@ -17,7 +17,7 @@
  *
  * Blur is measured on the face only, resampled to a fixed 256x256 and contrast-normalised
  * (quality.ts normalisedSharpness), because the raw Laplacian variance depends on scale and on
- * exposure (headshot-products.md 2.2). Face size: a 1024 training crop of head and shoulders
+ * exposure. Face size: a 1024 training crop of head and shoulders
  * spans about 2.6 face widths, so a face under ~200 px wide is upscaled more than 2x (warn);
  * under 100 px there is too little face to learn from (reject). The area rule catches faces
  * that are large in pixels but tiny in a huge frame (the crop would throw away almost all of it).
@@ -86,14 +86,20 @@ export function imageReasons(a: ImageAnalysis): Reason[] {
   }
   const luma = a.faceLuma;
   if (luma) {
+    // Name the measure that fired (issue 15): the mean brightness, or the share clipped to
+    // black/white, whichever crossed its line.
+    const dark = (meanLine: number, clipLine: number) =>
+      luma.mean < meanLine ? `brightness ${luma.mean.toFixed(0)}/255, under ${meanLine}` : `${pct(luma.dark)} of it crushed to black, over ${pct(clipLine)}`;
+    const bright = (meanLine: number, clipLine: number) =>
+      luma.mean > meanLine ? `brightness ${luma.mean.toFixed(0)}/255, over ${meanLine}` : `${pct(luma.bright)} of it blown to white, over ${pct(clipLine)}`;
     if (luma.mean < t.lumaDarkReject || luma.dark > t.clippedReject) {
-      reasons.push(reason("too_dark", "reject", `The face is far too dark (brightness ${luma.mean.toFixed(0)}/255).`, "Retake it facing a window or in daylight."));
+      reasons.push(reason("too_dark", "reject", `The face is far too dark (${dark(t.lumaDarkReject, t.clippedReject)}).`, "Retake it facing a window or in daylight."));
     } else if (luma.mean < t.lumaDarkWarn || luma.dark > t.clippedWarn) {
-      reasons.push(reason("underexposed", "warn", `The face is underexposed (brightness ${luma.mean.toFixed(0)}/255).`, "Use photos taken facing the light; avoid backlight."));
+      reasons.push(reason("underexposed", "warn", `The face is underexposed (${dark(t.lumaDarkWarn, t.clippedWarn)}).`, "Use photos taken facing the light; avoid backlight."));
     } else if (luma.mean > t.lumaBrightReject || luma.bright > t.clippedReject) {
-      reasons.push(reason("too_bright", "reject", `The face is blown out (brightness ${luma.mean.toFixed(0)}/255, ${pct(luma.bright)} of it pure white).`, "Retake it out of direct sun or without the flash."));
+      reasons.push(reason("too_bright", "reject", `The face is blown out (${bright(t.lumaBrightReject, t.clippedReject)}).`, "Retake it out of direct sun or without the flash."));
     } else if (luma.mean > t.lumaBrightWarn || luma.bright > t.clippedWarn) {
-      reasons.push(reason("overexposed", "warn", `The face is overexposed (brightness ${luma.mean.toFixed(0)}/255).`, "Prefer photos in soft, even light."));
+      reasons.push(reason("overexposed", "warn", `The face is overexposed (${bright(t.lumaBrightWarn, t.clippedWarn)}).`, "Prefer photos in soft, even light."));
     }
   }
   const yaw = Math.abs(face.yaw);

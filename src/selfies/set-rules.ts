@@ -11,7 +11,7 @@
  * | same photo, face 80-190 px on a big canvas | 0.72-0.93 | 28-45 |
  * | same photo blurred (sigma 6) | 0.64-0.71 | 0 |
  * | different people (Collins vs Hopper) | 0.39 | - |
- * headshot-products.md 4.2 measured 0.72 for one person across different photos and 0.36-0.49
+ * Our own runs of vladmandic/human's faceres model measured 0.72 for one person across different photos and 0.36-0.49
  * for different people: faceres does not follow ArcFace's 0.5 rule. So:
  * - near duplicate: dHash <= 6 bits and cosine >= 0.85 (the same shot, maybe re-lit), or dHash
  *   <= 2 (same framing whatever the face model says, e.g. a blurred copy); the sharper one is

@@ -74,10 +74,20 @@ export interface SetVerdict {
   selfSimilarity?: SelfSimilarity;
 }
 
+/** A folder entry that is not a photo file at all (a FIFO, a device, a link to a folder): never read. */
+export interface SkippedEntry {
+  file: string;
+  path: string;
+  /** What it is, in words: "a link to a folder", "a named pipe (FIFO)", … */
+  reason: string;
+}
+
 export interface CheckReport {
   dir: string;
   images: ImageReport[];
   set: SetVerdict;
+  /** Entries that were not read, with the reason (issue 14, R1/R8). */
+  skipped?: SkippedEntry[];
 }
 
 export interface PreparedImage {

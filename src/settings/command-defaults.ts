@@ -61,7 +61,7 @@ export function resolveGenDefaults(input: GenDefaultsInput, settings: ConfigPlac
 /** train's backend: --backend, then $HEADSHOT_BACKEND, then the project config, then local. */
 export function resolveTrainBackend(flag: string | undefined, env: Env, settings: ConfigPlace): Resolved<string> {
   return pick<string>(
-    [{ source: "flag", value: flag, from: "--backend" }, { source: "env", value: env.HEADSHOT_BACKEND, from: "HEADSHOT_BACKEND" }, fromConfig(settings, settings.projectConfig?.backend)],
+    [{ source: "flag", value: flag, from: "--backend" }, { source: "env", value: env.HEADSHOT_BACKEND || undefined, from: "HEADSHOT_BACKEND" }, fromConfig(settings, settings.projectConfig?.backend)],
     { value: "local", source: "default" },
   );
 }

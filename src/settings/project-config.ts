@@ -3,10 +3,11 @@
  * It holds team defaults (output folder, preset folders, ai-toolkit location, generation defaults).
  * It must never hold the Replicate token: that lives in the environment only.
  */
-import { readFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
+import { readYamlText } from "../util/regular-file.js";
 import { loadYamlWithSchema, locatePath, parseYaml } from "../yaml/located.js";
 
 export const PROJECT_CONFIG_FILE = "headshot.config.yaml";
@@ -48,7 +49,7 @@ export async function findProjectConfig(cwd: string): Promise<string | undefined
   for (;;) {
     const candidate = join(dir, PROJECT_CONFIG_FILE);
     try {
-      await readFile(candidate, { flag: "r" });
+      await stat(candidate); // no read: a FIFO here must not hang (loadProjectConfig refuses it)
       return candidate;
     } catch {
       // not here; keep walking up
@@ -62,7 +63,15 @@ export async function findProjectConfig(cwd: string): Promise<string | undefined
 const TOKEN_KEYS = ["token", "apiToken", "replicateApiToken", "REPLICATE_API_TOKEN", "api_token"];
 
 export async function loadProjectConfig(path: string): Promise<{ path: string; config: ProjectConfig }> {
-  const text = await readFile(path, "utf8");
+  let text: string;
+  try {
+    text = await readYamlText(path);
+  } catch (error) {
+    throw new UsageError(`Cannot read the project config ${path}: ${(error as Error).message.replace(`${path} is `, "")}`, {
+      code: "E_CONFIG_UNREADABLE",
+      hint: `make ${PROJECT_CONFIG_FILE} a regular YAML file under 1 MB, or remove it`,
+    });
+  }
   // Refuse a token in the file before anything else, so it is never echoed back in a diagnostic.
   const { parsed } = parseYaml(path, text);
   const replicate = parsed.doc.get("replicate") as { has?: (k: string) => boolean } | undefined;

@@ -1,10 +1,10 @@
 /**
  * The pure training plan: identity name + flags + detected GPU -> every number and path the
  * trainer will use. Nothing runs here; `--dry-run` prints what this returns (as YAML + command).
- * Face defaults and the memory policy cite ai-toolkit.md sections 2.3, 2.5 and 7.
+ * Face defaults and the memory policy cite ostris/ai-toolkit config/examples/train_lora_flux_24gb.yaml; ostris/ai-toolkit ui/src/app/jobs/new/options.tsx; hardware reports in ostris/ai-toolkit issues.
  */
 import { join } from "node:path";
-import { UsageError } from "../errors.js";
+import { DependencyError, UsageError } from "../errors.js";
 import { identityPaths, validateIdentityName } from "../identity/paths.js";
 import { closest } from "../util/did-you-mean.js";
 import { DEFAULT_RECIPE, DEFAULT_SAMPLE_PROMPTS, RECIPE_IDS, findRecipe, type Recipe } from "./recipes.js";
@@ -19,8 +19,8 @@ export const CAPTION_DROPOUT = 0.05;
 export const MAX_CHECKPOINTS = 4;
 
 /**
- * `--backend replicate` defaults: the ostris trainer's own tuned values (replicate.md 3.1;
- * ai-toolkit.md 7: "Gradio UI and Replicate trainer: rank 16, lr 4e-4, 1000 steps"). Higher lr,
+ * `--backend replicate` defaults: the ostris trainer's own tuned values (replicate/flux-fine-tuner train.py;
+ * hardware reports in ostris/ai-toolkit issues: "Gradio UI and Replicate trainer: rank 16, lr 4e-4, 1000 steps"). Higher lr,
  * fewer steps than the local recipe (1e-4 x 1500, with EMA): the same identity fit in about two
  * thirds of the billed H100 time, and it is what that trainer is tested with. Flags override.
  */
@@ -89,7 +89,7 @@ export interface TrainPlan {
   };
 }
 
-/** Triggers go into captions split on commas (section 2.6), so keep them to one plain token. */
+/** Triggers go into captions split on commas (https://replicate.com/docs/reference/http#trainings.create), so keep them to one plain token. */
 const TRIGGER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$/;
 /** Same list as the selfie captions use (src/selfies/prepare.ts CLASS_WORDS). */
 export const CLASS_WORDS = ["person", "woman", "man"] as const;
@@ -112,7 +112,10 @@ function recipeFor(recipeId: string): Recipe {
 /** The options with their defaults, after every problem with them is collected into one error. */
 function checkedOptions(input: TrainPlanInput, recipe: Recipe, remote: boolean): { trigger: string; classWord: string; resolutions: number[]; prompts: string[] } {
   const problems: string[] = [];
-  intInRange(problems, "--steps", input.steps, 10, 20_000);
+  // ostris/flux-dev-lora-trainer takes 3..6000 steps (replicate/flux-fine-tuner train.py, `steps`
+  // ge=3 le=6000); the live TrainingInput schema is checked again before anything is uploaded.
+  const maxSteps = input.backend === "replicate" ? 6000 : 20_000;
+  intInRange(problems, "--steps", input.steps, 10, maxSteps);
   intInRange(problems, "--rank", input.rank, 1, 128);
   intInRange(problems, "--sample-every", input.sampleEvery, 0, 100_000);
   if (input.lr !== undefined && !(Number.isFinite(input.lr) && input.lr > 0 && input.lr < 0.1)) {
@@ -138,7 +141,7 @@ function checkedOptions(input: TrainPlanInput, recipe: Recipe, remote: boolean):
   if (input.gpuIds !== undefined && !/^\d+(,\d+)*$/.test(input.gpuIds)) problems.push(`--gpu must be GPU indexes such as 0 or 0,1 (got "${input.gpuIds}")`);
   const prompts = input.samplePrompts ?? DEFAULT_SAMPLE_PROMPTS.map((p) => p.replaceAll("{class}", classWord));
   for (const prompt of prompts) {
-    // ai-toolkit expands ${VAR} over the whole config text and fails on unset ones (section 1.1).
+    // ai-toolkit expands ${VAR} over the whole config text and fails on unset ones (replicate/replicate-javascript package.json).
     if (prompt.includes("${")) problems.push(`sample prompt contains "\${", which ai-toolkit would expand as an environment variable: ${prompt}`);
   }
   if (problems.length > 0) {
@@ -197,6 +200,14 @@ export function buildTrainPlan(input: TrainPlanInput): TrainPlan {
   const steps = input.steps ?? (remote ? REPLICATE_DEFAULTS.steps : recipe.defaults.steps);
   const gpu = input.gpu;
   const { quantize, lowVram, memoryReason, warnings } = memoryPlan(input, recipe, remote);
+
+  if (!remote && gpu && recipe.loadPeak && gpu.freeMiB < recipe.loadPeak.mib) {
+    throw new DependencyError(`${recipe.label} cannot load on ${gpu.name}: ${gpu.freeMiB} MiB free, loading needs about ${recipe.loadPeak.mib} MiB`, {
+      code: "E_GPU_TOO_SMALL",
+      details: [`${recipe.loadPeak.why} (about ${Math.round(recipe.loadPeak.mib / 1024)} GiB), whatever --quantize says.`],
+      hint: `train FLUX.2 klein on this GPU: headshot train ${input.selfiesDir} --name ${name} --model flux2-klein-4b; or train FLUX.1-dev on Replicate: headshot train ${input.selfiesDir} --name ${name} --backend replicate`,
+    });
+  }
 
   const paths = identityPaths(input.home, name);
   const outputDir = join(paths.trainingDir, name);

@@ -1,7 +1,7 @@
 /**
  * Sample prompts for training progress, built from a preset so the samples ai-toolkit renders
  * look like the headshots the user will generate. They keep the `[trigger]` placeholder, which
- * ai-toolkit replaces with the trigger word (ai-toolkit.md 2.6: only when trigger_word is set,
+ * ai-toolkit replaces with the trigger word (ostris/ai-toolkit toolkit/dataloader_mixins.py, toolkit/prompt_utils.py: only when trigger_word is set,
  * which our configs always do).
  */
 import { composePrompt, TRIGGER_PLACEHOLDER } from "../presets/compose.js";

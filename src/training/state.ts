@@ -1,7 +1,7 @@
 /**
  * `<identity>/training/state.json`: what a started training was started with, so that re-running
  * the same command resumes it (ai-toolkit continues from its newest checkpoint by itself,
- * ai-toolkit.md section 4) and a changed selfie set or changed options never silently resume
+ * ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py) and a changed selfie set or changed options never silently resume
  * into a different training.
  */
 import { readFile } from "node:fs/promises";

@@ -40,8 +40,8 @@ export class TestTrainer implements Trainer {
 
   async train(plan: TrainPlan, options: { signal: AbortSignal; onEvent: (event: TrainEvent) => void }): Promise<TrainResult> {
     if (options.signal.aborted) throw new InterruptedError("Interrupted before the placeholder training.");
+    // No progress event: nothing is trained, and a "1500/1500" bar would say otherwise (issue 15).
     options.onEvent({ type: "start", command: ["(test backend: no process)"] });
-    options.onEvent({ type: "progress", step: plan.steps, total: plan.steps, percent: 100, elapsedSeconds: 0 });
     await mkdir(dirname(plan.paths.finalLora), { recursive: true });
     await writeFileAtomic(plan.paths.finalLora, placeholderSafetensors(plan));
     return { loraPath: plan.paths.finalLora, step: plan.steps, alreadyFinished: false, samples: [] };

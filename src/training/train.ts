@@ -51,9 +51,10 @@ export type TrainUseCaseEvent =
   | { type: "train.resuming"; name: string; startedAt: string }
   | { type: "dataset.preparing" }
   | { type: "dataset.prepared"; images: number; dir: string }
-  | { type: "train.starting"; name: string; plan: TrainPlan }
+  /** `rehearsal`: `--backend test` trains nothing, it registers the prepared selfies (issue 15). */
+  | { type: "train.starting"; name: string; plan: TrainPlan; rehearsal?: boolean }
   | { type: "trainer"; name: string; event: TrainEvent }
-  | { type: "train.ended"; name: string; ok: boolean; alreadyFinished?: boolean; step?: number }
+  | { type: "train.ended"; name: string; ok: boolean; alreadyFinished?: boolean; step?: number; rehearsal?: boolean }
   | { type: "train.remote"; remote: RemoteTrainingInfo }
   | { type: "identity.registered"; name: string; file: string; lora: string };
 
@@ -179,8 +180,9 @@ async function trainLocked(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, 
   const report = await checkSelfies(req, io, p.home);
   const { datasetDir, training } = await datasetFor(req, io, p, report, state);
   const plan = planFor(req, p, datasetDir);
-  for (const warning of plan.warnings) io.onEvent({ type: "train.warning", message: warning });
-  io.onEvent({ type: "train.starting", name, plan });
+  const rehearsal = req.backend === "test";
+  if (!rehearsal) for (const warning of plan.warnings) io.onEvent({ type: "train.warning", message: warning });
+  io.onEvent({ type: "train.starting", name, plan, ...(rehearsal ? { rehearsal } : {}) });
   let result;
   try {
     result = await p.trainer.train(plan, { signal: io.signal, onEvent: (event) => io.onEvent({ type: "trainer", name, event }) });
@@ -188,7 +190,7 @@ async function trainLocked(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, 
     io.onEvent({ type: "train.ended", name, ok: false });
     throw error;
   }
-  io.onEvent({ type: "train.ended", name, ok: true, alreadyFinished: result.alreadyFinished, step: result.step });
+  io.onEvent({ type: "train.ended", name, ok: true, alreadyFinished: result.alreadyFinished, step: result.step, ...(rehearsal ? { rehearsal } : {}) });
   if (result.remote) io.onEvent({ type: "train.remote", remote: result.remote });
   const identity = await identityRecord(req, io, { name, plan, result, report, datasetDir, training });
   const file = await saveIdentity(p.home, identity);

@@ -26,12 +26,17 @@ export interface TrainerDeps {
   };
 }
 
-export function parseBackend(value: string): TrainBackend {
+/** Where the backend name came from, so the error blames the right place (issue 15). */
+export type BackendSource = "--backend" | "HEADSHOT_BACKEND" | "headshot.config.yaml";
+
+export function parseBackend(value: string, source: BackendSource = "--backend"): TrainBackend {
   if ((TRAIN_BACKENDS as readonly string[]).includes(value)) return value as TrainBackend;
   const guess = closest(value, TRAIN_BACKENDS);
-  throw new UsageError(`unknown training backend "${value}"`, {
+  const where = source === "--backend" ? `--backend ${value}` : source === "HEADSHOT_BACKEND" ? `HEADSHOT_BACKEND=${value} (from the environment)` : `backend: ${value} (in headshot.config.yaml)`;
+  const fix = source === "--backend" ? "--backend" : source === "HEADSHOT_BACKEND" ? "HEADSHOT_BACKEND=" : "backend: ";
+  throw new UsageError(`unknown training backend: ${where}`, {
     code: "E_UNKNOWN_BACKEND",
-    hint: `${guess ? `did you mean --backend ${guess}? ` : ""}available: ${TRAIN_BACKENDS.join(", ")}`,
+    hint: `${guess ? `did you mean ${fix}${fix.endsWith("=") || fix.endsWith(": ") ? "" : " "}${guess}? ` : ""}train accepts: ${TRAIN_BACKENDS.join(", ")}`,
   });
 }
 

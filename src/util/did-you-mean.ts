@@ -21,3 +21,20 @@ export function closest(input: string, candidates: ReadonlyArray<string>): strin
   const allowed = Math.max(1, Math.floor(needle.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }
+
+/** British spellings people type for the schema's American keys ("colour" -> colorTemperature). */
+const SPELLINGS: ReadonlyArray<[RegExp, string]> = [
+  [/colour/gi, "color"],
+  [/grey/gi, "gray"],
+];
+
+/**
+ * "Did you mean" for an unknown key: a typo of a known key, or the start of one once spelt the
+ * American way ("colour" -> "colorTemperature", as the README promises).
+ */
+export function closestKey(input: string, keys: ReadonlyArray<string>): string | undefined {
+  const typo = closest(input, keys);
+  if (typo) return typo;
+  const american = SPELLINGS.reduce((text, [re, to]) => text.replace(re, to), input);
+  return american !== input ? closest(american, keys) : undefined;
+}

@@ -4,10 +4,10 @@
  * config/parse.ts; the `yaml` document API keeps source ranges). Used for presets, the project
  * config and batch files.
  */
-import { LineCounter, isMap, isPair, isScalar, parseDocument, type Document, type Node as YamlNode } from "yaml";
+import { LineCounter, isAlias, isMap, isPair, isScalar, parseDocument, visit, type Document, type Node as YamlNode } from "yaml";
 import { z } from "zod";
 import { ConfigFileError, type Diagnostic, type SourceLocation } from "../errors.js";
-import { closest } from "../util/did-you-mean.js";
+import { closest, closestKey } from "../util/did-you-mean.js";
 
 export interface LocatedDocument {
   file: string;
@@ -112,7 +112,7 @@ export function zodDiagnostics(parsed: LocatedDocument, schema: z.ZodType, issue
     if (issue.code === "unrecognized_keys") {
       const known = knownKeysAt(schema, issue.path);
       for (const key of issue.keys) {
-        const suggestion = closest(key, known);
+        const suggestion = closestKey(key, known);
         diagnostics.push({
           severity: "error",
           message: `unknown key "${key}"${where ? ` in ${where}` : ""}`,
@@ -134,13 +134,33 @@ export function zodDiagnostics(parsed: LocatedDocument, schema: z.ZodType, issue
       });
       continue;
     }
+    const hint = numberAsTextHint(issue, parsed.doc.getIn(issue.path.map(String)));
     diagnostics.push({
       severity: "error",
       message: `${where ? `${where}: ` : ""}${issue.message}`,
       location: locatePath(parsed, issue.path),
+      ...(hint ? { hint } : {}),
     });
   }
-  return diagnostics;
+  return inLineOrder(diagnostics);
+}
+
+/**
+ * A number where text is expected: YAML read `aperture: 2.8` as a number. Apertures are written
+ * f/<number> (src/presets/schema.ts), so suggest that; anything else, the same text quoted.
+ */
+function numberAsTextHint(issue: z.core.$ZodIssue, actual: unknown): string | undefined {
+  if (issue.code !== "invalid_type" || issue.expected !== "string" || typeof actual !== "number") return undefined;
+  const key = issue.path[issue.path.length - 1];
+  return key === "aperture" ? `did you mean "f/${actual}"? apertures are written f/<number>` : `write it as text: "${actual}"`;
+}
+
+/** Problems in the order of the file's lines (then columns); unlocated ones last, in their order. */
+export function inLineOrder(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => (a.d.location?.line ?? Infinity) - (b.d.location?.line ?? Infinity) || (a.d.location?.col ?? 0) - (b.d.location?.col ?? 0) || a.i - b.i)
+    .map(({ d }) => d);
 }
 
 export interface ValidatedYaml<T> {
@@ -155,18 +175,75 @@ export interface ValidatedYaml<T> {
  */
 export function loadYamlWithSchema<T>(file: string, text: string, schema: z.ZodType<T>, what: string): ValidatedYaml<T> {
   const { parsed, diagnostics } = parseYaml(file, text);
+  const shaped = hasKnownKey(parsed, schema);
   const errors = diagnostics.filter((d) => d.severity === "error");
   const warnings = diagnostics.filter((d) => d.severity === "warning");
-  if (errors.length > 0) throw invalid(file, what, errors);
-  const raw: unknown = parsed.doc.toJS() ?? {};
-  const result = schema.safeParse(raw);
-  if (!result.success) throw invalid(file, what, zodDiagnostics(parsed, schema, result.error.issues));
+  if (errors.length > 0) throw invalid(file, what, shaped ? errors : withoutSourceLines(errors));
+  const converted = toPlain(parsed);
+  if ("diagnostic" in converted) throw invalid(file, what, [converted.diagnostic]);
+  const result = schema.safeParse(converted.value ?? {});
+  if (!result.success) {
+    const found = zodDiagnostics(parsed, schema, result.error.issues);
+    throw invalid(file, what, shaped ? found : withoutSourceLines(found));
+  }
   return { value: result.data, parsed, warnings };
+}
+
+/** Aliases one document may expand before it counts as an alias bomb (the yaml package's default). */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain data, or a located error for an alias bomb ("billion laughs"): the yaml
+ * package refuses to expand more than `maxAliasCount` aliases and throws a ReferenceError
+ * (eemeli/yaml src/nodes/Alias.ts), which would otherwise surface as a bug with a stack.
+ */
+export function toPlain(parsed: LocatedDocument): { value: unknown } | { diagnostic: Diagnostic } {
+  try {
+    return { value: parsed.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
+  } catch (error) {
+    if (!(error instanceof ReferenceError)) throw error;
+    let location: SourceLocation | undefined;
+    visit(parsed.doc, {
+      Alias(_key, node) {
+        if (node.range) location = locationAt(parsed, node.range[0], node.range[1] - node.range[0]);
+        return location ? visit.BREAK : undefined;
+      },
+    });
+    return {
+      diagnostic: {
+        severity: "error",
+        message: `YAML aliases expand too far (more than ${MAX_ALIAS_COUNT} alias expansions): refused as a resource exhaustion attack`,
+        ...(location ? { location } : {}),
+        hint: "write the values out instead of nesting anchors (&name) and aliases (*name)",
+      },
+    };
+  }
+}
+
+/**
+ * True when the document is a mapping with at least one key the schema knows. Only then is it
+ * shown line by line: a file that is not a preset, batch file or config at all (a `.env`, a key
+ * file, /etc/passwd) may hold secrets, so its errors name the place but never print its lines.
+ */
+export function hasKnownKey(parsed: LocatedDocument, schema: z.ZodType): boolean {
+  const contents = parsed.doc.contents;
+  if (!isMap(contents)) return false;
+  const known = new Set(knownKeysAt(schema, []));
+  return contents.items.some((item) => isPair(item) && isScalar(item.key) && !isAlias(item.key) && known.has(String(item.key.value)));
+}
+
+/** The same diagnostics without the source line under each location. */
+export function withoutSourceLines(diagnostics: ReadonlyArray<Diagnostic>): Diagnostic[] {
+  return diagnostics.map((d) => {
+    if (!d.location) return d;
+    const { lineText: _hidden, ...location } = d.location;
+    return { ...d, location: { ...location, length: 1 } };
+  });
 }
 
 export function invalid(file: string, what: string, diagnostics: Diagnostic[]): ConfigFileError {
   const n = diagnostics.filter((d) => d.severity === "error").length;
-  return new ConfigFileError(`${what} ${file} has ${n} problem${n === 1 ? "" : "s"}`, diagnostics, {
+  return new ConfigFileError(`${what} ${file} has ${n} problem${n === 1 ? "" : "s"}`, inLineOrder(diagnostics), {
     hint: `fix the lines shown above, then run the command again`,
   });
 }

@@ -138,7 +138,7 @@ export default async function genBatchBench() {
     },
     notes:
       (ok ? "" : `a run failed: exit ${speed.code}/${small.code}/${large.code}, images ${speed.images}/${large.images}, creates ${speed.creates}/${large.creates}. ${speed.stderr.slice(-300)} `) +
-      "Each create holds with Prefer: wait (replicate.md 2.3), so a prediction costs one request; a slot is freed as soon as its prediction ends " +
+      "Each create holds with Prefer: wait (https://replicate.com/docs/topics/predictions/create-a-prediction), so a prediction costs one request; a slot is freed as soon as its prediction ends " +
       "(download and re-encoding overlap the next prediction); manifest writes are atomic and coalesced (at most 10/s). " +
       "The emulator notices a finished prediction on a 25 ms tick, about 12 ms per wave of the gap to ideal. " +
       "The 1 MP runs are CPU-bound on this machine (the emulator renders and the CLI re-encodes every image), so only their memory is a target; " +

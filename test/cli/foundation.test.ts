@@ -195,6 +195,29 @@ describe("settings", () => {
   });
 });
 
+describe("help", () => {
+  it("`headshot --help gen` prints gen's help, and a command's help lists the global flags", async () => {
+    const r = await cli(["--help", "gen"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Usage: headshot gen");
+    expect(r.stdout).toMatch(/Global Options:[\s\S]*--json[\s\S]*--verbose/);
+  });
+
+  it("a bad HEADSHOT_BACKEND is blamed on the environment, with the backends train accepts", async () => {
+    const r = await cli(["train", "selfies", "--name", "x"], { HEADSHOT_BACKEND: "replcate" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("HEADSHOT_BACKEND=replcate (from the environment)");
+    expect(r.stderr).toContain("did you mean HEADSHOT_BACKEND=replicate?");
+  });
+
+  it("a dry run without a person says what a real run lacks", async () => {
+    const r = await cli(["gen", "--preset", "corporate", "--count", "1", "--dry-run"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("To generate, add a person: --identity <name>");
+    expect(r.stdout).not.toContain("Run the same command without --dry-run");
+  });
+});
+
 describe("headshot doctor", () => {
   it("reports each part with its fix and never the token value", async () => {
     const r = await cli(["doctor", "--json"], { REPLICATE_API_TOKEN: "r8_doctortokenvalue" });
@@ -203,6 +226,9 @@ describe("headshot doctor", () => {
     const byId = Object.fromEntries(checks.map((c) => [c.id, c]));
     expect(byId.node).toMatchObject({ status: "ok" });
     expect(byId.sharp).toMatchObject({ status: "ok" });
+    // The installed face models are found through the package's exported entry (issue 15).
+    expect(byId.faces).toMatchObject({ status: "ok" });
+    expect(byId.faces.detail).toMatch(/@vladmandic[\\/]human[\\/]models$/);
     expect(byId["replicate-token"]).toMatchObject({ status: "ok" });
     expect(byId["ai-toolkit-gpu"]).toMatchObject({ status: "missing" });
     expect(byId["ai-toolkit-ai-toolkit"]).toMatchObject({ status: "missing" });

@@ -1,7 +1,7 @@
 /**
  * Reference mode (`gen --ref ./selfies`, no training) against the Replicate emulator, with real
  * face analysis (headshot check) on test selfies: which photos are sent, how (EXIF-free uploads
- * through the files API), and under which field name for each FLUX.2 model (replicate.md 4.5).
+ * through the files API), and under which field name for each FLUX.2 model (https://replicate.com/black-forest-labs/flux-2-dev/api).
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";

@@ -45,7 +45,7 @@ async function manifestOf(out: string): Promise<Json> {
 }
 
 describe("gen on Replicate: backends and their inputs", () => {
-  it("runs an identity trained on Replicate through its trained version (POST /predictions, replicate.md 4.3)", async () => {
+  it("runs an identity trained on Replicate through its trained version (POST /predictions, replicate/flux-fine-tuner predict.py)", async () => {
     const version = addTrainedModel(emu, "face-lora-jane");
     await registerIdentity(ws.home, "jane", { backend: "replicate", replicate: { version } });
     const out = join(ws.dir, "out");
@@ -62,7 +62,7 @@ describe("gen on Replicate: backends and their inputs", () => {
     }
     expect(creates.map((c) => c.input.seed).sort()).toEqual([100, 101, 102, 103, 104, 105]);
     const body = emu.requests.find((r) => r.createdId)?.body as Json;
-    // `owner/name:<hex>` is one of the accepted forms of `version` (replicate.md 2.2).
+    // `owner/name:<hex>` is one of the accepted forms of `version` (https://replicate.com/docs/reference/http).
     expect(body.version).toBe(version);
     // The schema was fetched (validation) before the first create.
     const schemaAt = emu.requests.findIndex((r) => r.method === "GET" && r.path.endsWith(`/versions/${version.split(":")[1]}`));
@@ -81,7 +81,7 @@ describe("gen on Replicate: backends and their inputs", () => {
     }
   });
 
-  it("explains what a locally trained identity needs, then runs flux-dev-lora with --lora-url (replicate.md 4.1)", async () => {
+  it("explains what a locally trained identity needs, then runs flux-dev-lora with --lora-url (replicate/cog-flux predict.py DevLoraPredictor)", async () => {
     await registerIdentity(ws.home, "sam");
     const out = join(ws.dir, "out");
     const refused = await runCli(["gen", "--preset", "corporate", "--identity", "sam", "--count", "2", "--out", out], { cwd: ws.dir, env });
@@ -110,7 +110,7 @@ describe("gen on Replicate: backends and their inputs", () => {
   });
 
   it("validates inputs against the model schema before paying: nothing is created", async () => {
-    // Older fine-tuner versions cap lora_scale at 2 where hotswap ones allow 3 (replicate.md 4.3).
+    // Older fine-tuner versions cap lora_scale at 2 where hotswap ones allow 3 (replicate/flux-fine-tuner predict.py).
     const version = addTrainedModel(emu, "face-lora-val", (input) => {
       input.properties.lora_scale = { ...input.properties.lora_scale, maximum: 2 };
     });
@@ -341,7 +341,7 @@ describe("gen on Replicate: interrupted runs and resume", () => {
     await new Promise((r) => setTimeout(r, 200));
     controller.abort();
     expect((await running).code).toBe(130);
-    // They finish, and Replicate deletes their outputs (one hour in production: replicate.md 2.4).
+    // They finish, and Replicate deletes their outputs (one hour in production: https://replicate.com/docs/reference/http#predictions.get).
     await new Promise((r) => setTimeout(r, 1800));
     slow.setRetention(700);
     slow.setPredictionDuration(100, 0.1);

@@ -72,6 +72,8 @@ describe("headshot train --backend replicate", () => {
     const lines = r.json();
     const types = new Set(lines.map((l) => l.type));
     for (const t of ["train.phase", "train.progress", "summary"]) expect(types).toContain(t);
+    // Validated against the trainer's training inputs (its Input is the prediction schema).
+    expect(lines.some((l) => l.type === "train.phase" && /inputs match its TrainingInput schema/.test(String(l.message)))).toBe(true);
     const progress = lines.filter((l) => l.type === "train.progress");
     expect(progress.at(-1)).toMatchObject({ step: 1000, total: 1000, percent: 100 });
     const summary = lines.at(-1) as Json;
@@ -81,7 +83,7 @@ describe("headshot train --backend replicate", () => {
     expect(summary.replicate.billedSeconds).toBeGreaterThan(0);
     expect(summary.replicate.billedUsd).toBeCloseTo(summary.replicate.billedSeconds * 0.001525, 2);
 
-    // Paid exactly once; destination created private first (replicate.md 6 #13).
+    // Paid exactly once; destination created private first (replicate/replicate-python#419).
     expect(paidCreates()).toBe(1);
     expect(emu.count("POST", /^\/models$/)).toBe(1);
     const model = emu.state.models.get("jane-doe/headshot-jane");
@@ -124,7 +126,7 @@ describe("headshot train --backend replicate", () => {
     const r = await train("dry", ["--dry-run", "--steps", "1200"]);
     expect(r.code).toBe(0);
     const summary = r.json().at(-1) as Json;
-    expect(summary).toMatchObject({ dryRun: true, backend: "replicate", trainer: "ostris/flux-dev-lora-trainer", destination: "<your account>/headshot-dry" });
+    expect(summary).toMatchObject({ dryRun: true, backend: "replicate", trainer: "ostris/flux-dev-lora-trainer", destination: "<your account>/headshot-dry", inputSchema: "TrainingInput" });
     expect(summary.input).toMatchObject({ steps: 1200, autocaption: false, trigger_word: "ohwx", learning_rate: 4e-4 });
     // 1200 steps x 1.2 s/step x $0.001525/s
     expect(summary.estimate.usd).toBeCloseTo(2.2, 2);
@@ -133,17 +135,37 @@ describe("headshot train --backend replicate", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('"autocaption": false');
     expect(human.stderr).toMatch(/estimated cost: about \$1\.83/);
+    expect(human.stderr).toMatch(/checked against the trainer version's TrainingInput schema/);
   });
 
-  it("catches invalid trainer inputs before uploading or creating anything", async () => {
+  it("refuses more steps than the trainer takes (6000, flux-fine-tuner train.py) without any request", async () => {
     const r = await train("bad", ["--steps", "8000"]);
     expect(r.code).toBe(2);
-    const error = errorOf(r.json());
-    expect(error.code).toBe("E_REPLICATE_INPUT_INVALID");
-    expect(error.details.join("\n")).toMatch(/input\.steps: Must be less than or equal to 6000/);
-    expect(emu.count("POST", /^\/files$/)).toBe(0);
-    expect(emu.count("POST", /^\/models$/)).toBe(0);
-    expect(paidCreates()).toBe(0);
+    expect(errorOf(r.json())).toMatchObject({ code: "E_TRAIN_OPTIONS", message: expect.stringMatching(/--steps .*6000/) });
+    expect(emu.requests.length).toBe(0);
+  });
+
+  it("checks the inputs against the trainer version's live TrainingInput schema before uploading or creating anything", async () => {
+    // A trainer version that changed its inputs: the schema read from Replicate now caps steps at 500.
+    const trainer = emu.state.models.get("ostris/flux-dev-lora-trainer");
+    const version = trainer?.versions.at(-1);
+    if (!version) throw new Error("no trainer version");
+    const original = structuredClone(version.openapi_schema);
+    const schemas = (version.openapi_schema as { components: { schemas: Record<string, { properties: Record<string, Json> }> } }).components.schemas;
+    (schemas.TrainingInput as { properties: Record<string, Json> }).properties.steps = { type: "integer", title: "Steps", minimum: 3, maximum: 500, default: 300 };
+    try {
+      const r = await train("bad", ["--steps", "1200"]);
+      expect(r.code).toBe(2);
+      const error = errorOf(r.json());
+      expect(error.code).toBe("E_REPLICATE_INPUT_INVALID");
+      expect(error.message).toMatch(/does not match its TrainingInput schema/);
+      expect(error.details.join("\n")).toMatch(/input\.steps: Must be less than or equal to 500/);
+      expect(emu.count("POST", /^\/files$/)).toBe(0);
+      expect(emu.count("POST", /^\/models$/)).toBe(0);
+      expect(paidCreates()).toBe(0);
+    } finally {
+      version.openapi_schema = original;
+    }
   });
 
   it("401: a bad token stops before anything is sent", async () => {

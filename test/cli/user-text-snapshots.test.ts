@@ -26,7 +26,7 @@ function normalise(text: string): string {
     .replace(/(\s+at <stack>\n)+/g, "\n    at <stack>\n");
 }
 
-const COMMANDS = [[], ["check"], ["train"], ["gen"], ["batch"], ["score"], ["presets"], ["identities"], ["doctor"]];
+const COMMANDS = [[], ["check"], ["train"], ["gen"], ["batch"], ["score"], ["presets"], ["identities"], ["doctor"], ["polish"]];
 
 describe("--help", () => {
   it.each(COMMANDS.map((c) => [c.join(" ") || "headshot", c] as const))("%s", async (name, command) => {

@@ -34,7 +34,7 @@ beforeAll(async () => {
   const home = join(dir, "home");
   const lora = join(home, "identities", "jane", "training", "jane", "jane.safetensors");
   await mkdir(join(home, "identities", "jane", "training", "jane"), { recursive: true });
-  // ai-toolkit.md section 4: FLUX.1 LoRAs are diffusers PEFT keys under transformer.
+  // ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py: FLUX.1 LoRAs are diffusers PEFT keys under transformer.
   await writeSafetensors(lora, {
     "transformer.single_transformer_blocks.0.attn.to_q.lora_A.weight": [4, 32],
     "transformer.single_transformer_blocks.0.attn.to_q.lora_B.weight": [32, 4],

@@ -45,6 +45,7 @@ function renderTable(report: CheckReport, reporter: Reporter): string {
     lines.push(`${pad(image.file, width)}  ${verdict}  ${first ? `${first.message} ${reporter.style("dim", `→ ${first.fix}`)}` : ""}`);
     for (const r of rest) lines.push(`${pad("", width)}  ${pad("", 7)}  ${r.message} ${reporter.style("dim", `→ ${r.fix}`)}`);
   }
+  for (const skipped of report.skipped ?? []) lines.push(`${pad(skipped.file, width)}  ${reporter.style("dim", pad("skipped", 7))}  ${skipped.reason}`);
   const set = report.set;
   lines.push("", `${reporter.style("bold", "Set:")} ${reporter.style(colour[set.verdict], set.verdict)}, ${set.usable} of ${set.total} photos usable (${set.closeups ?? 0} close-ups, ${set.wide ?? 0} wider).`);
   for (const advice of set.advice) lines.push(`  - ${advice}`);
@@ -79,6 +80,7 @@ async function action(ctx: CommandContext, dirArg: string, flags: CheckFlags): P
   }
   progress.stop();
   for (const image of report.images) reporter.event("image", jsonImage(image));
+  for (const skipped of report.skipped ?? []) reporter.event("skipped", { file: skipped.file, path: skipped.path, reason: skipped.reason });
   reporter.event("set", { ...report.set });
   reporter.result(renderTable(report, reporter));
 
@@ -86,7 +88,19 @@ async function action(ctx: CommandContext, dirArg: string, flags: CheckFlags): P
   let contactSheet: string;
   if (report.set.verdict !== "reject" && flags.fix) {
     const out = flags.out ? resolve(ctx.cwd, flags.out) : join(dir, selfies.PREPARED_DIR_NAME);
-    prepared = await selfies.prepareTrainingSet(report, out, { trigger: flags.trigger, classWord: flags.class, signal: ctx.signal });
+    try {
+      prepared = await selfies.prepareTrainingSet(report, out, { trigger: flags.trigger, classWord: flags.class, signal: ctx.signal });
+    } catch (error) {
+      // The training folder is staged and renamed into place whole: on a full disk nothing landed.
+      const { diskErrorCode, DiskFullError } = await import("../../util/disk-full.js");
+      const errno = diskErrorCode(error);
+      if (!errno) throw error;
+      throw new DiskFullError(errno, out, {
+        landed: `nothing was written to ${out} (it is written all at once; the partial copy was removed); about ${Math.ceil(report.set.usable * 0.6)} MB are needed`,
+        resume: `headshot check ${dirArg} --fix --trigger ${flags.trigger} --class ${flags.class}${flags.out ? ` --out ${flags.out}` : ""}`,
+        cause: error,
+      });
+    }
     contactSheet = prepared.contactSheetPath;
   } else {
     // Without --fix the contact sheet goes to HEADSHOT_HOME, never into the user's photo folder.

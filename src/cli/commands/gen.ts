@@ -10,6 +10,7 @@ Examples:
   $ headshot gen --preset corporate --ref ./selfies --model flux-2-pro --count 8
   $ headshot gen --preset linkedin --identity jane --lora-url huggingface.co/jane/jane-lora --count 8
   $ headshot gen --preset corporate --count 4 --backend test          # free labelled placeholders
+  $ headshot gen --preset corporate --identity jane --keep-best 2 --crops --backend test   # free rehearsal
   $ headshot gen --preset corporate --identity jane --count 8 --seed 42 --dry-run
   $ headshot gen --preset ./presets/team.yaml --identity jane --json > run.ndjson
   $ headshot gen --preset corporate --identity jane --backend local --count 8 --seed 7
@@ -26,7 +27,10 @@ Backends:
              (--ai-toolkit / AI_TOOLKIT_DIR / AI_TOOLKIT_PYTHON, as for training). Offloading
              and quantization follow the GPU's free memory (nvidia-smi) unless --offload /
              --quantize say otherwise; gated base models need HF_TOKEN. Free, one image at a time.
-  test       labelled placeholder images made locally: free, never a real photo.
+  test       free and local, never a real photo. With --identity (train --backend test makes a
+             rehearsal identity) or --ref: labelled PREVIEWS drawn from your own selfies, some
+             planting a stranger, a soft image or a small face, scored and kept like a real run.
+             Without a person: labelled placeholder cards.
 
 Images land in --out with manifest.json, a sidecar .json per image and AI-generated labelling
 (IPTC DigitalSourceType in XMP). Re-run the same command to resume: finished images are skipped,
@@ -76,6 +80,8 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .option("--max-count <n>", "with --until: make at most this many images (default 3 x K)", wholeNumber("--max-count", 1, 1000))
     .option("--budget <usd>", "stop creating before the batch's estimated cost would pass this many US dollars", decimal("--budget", 0, 100_000))
     .option("--no-score", "skip likeness scoring after the batch (no face models: faster and lighter; the gallery is still written)")
+    .option("--polish", "after the batch, run the face detail pass on the kept images (headshot polish: one paid prediction per face on Replicate)")
+    .option("--no-polish", "do not polish, even when the preset says polish: {enabled: true}")
     .option("--crops", "cut face-aware crops of each kept image into <out>/crops/ (LinkedIn, avatar, 4:5, 3:4, 16:9)")
     .option("--ai-toolkit <dir>", "local: ai-toolkit checkout whose venv runs generation (default AI_TOOLKIT_DIR)")
     .option("--gpu <ids>", "local: GPU index(es) for CUDA_VISIBLE_DEVICES, e.g. 0 or 1", gpuIds)
@@ -96,12 +102,20 @@ export function registerGen(program: Command, wrap: Wrap): void {
           for (const line of describeSettings({ count, model, format, concurrency, backend })) ctx.reporter.debug(line);
         }
         const { GenView, showGenerateResult } = await import("../views/gen.js");
+        // The face detail pass after the batch (issue 17): decided, and refused without an identity, before anything is paid.
+        const { polishWanted, polishAfterGen } = await import("../polish-command.js");
+        const polish = await polishWanted(ctx, options, settings.presetDirs);
         const view = new GenView(ctx.reporter, options.backend);
         let outcome;
         try {
           outcome = await generate({ options, cwd: ctx.cwd, settings, env: ctx.env }, ctx.io(view.onEvent));
         } finally {
           view.stop();
+        }
+        if (polish && outcome.dryRun) ctx.reporter.info(`After the batch: the face detail pass on the kept images (see: headshot polish ${outcome.plan.outDir} --identity ${polish.identity} --dry-run).`);
+        if (polish && !outcome.dryRun && !outcome.error) {
+          const polished = await polishAfterGen(ctx, { outDir: outcome.plan.outDir, identity: polish.identity, backend: options.backend, preset: options.preset, loraUrl: options.loraUrl, settings: polish.settings });
+          if (polished) Object.assign(outcome.batch, { polish: polished });
         }
         showGenerateResult(ctx.reporter, outcome);
         if (!outcome.dryRun && outcome.error) throw outcome.error;

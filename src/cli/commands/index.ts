@@ -12,6 +12,7 @@ import { registerTrain } from "./train.js";
 import { registerIdentities } from "./identities.js";
 import { registerScore } from "./score.js";
 import { registerBatch } from "./batch.js";
+import { registerPolish } from "./polish.js";
 
 export type RegisterCommand = (program: Command, wrap: Wrap) => void;
 
@@ -24,4 +25,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerIdentities,
   registerScore,
   registerBatch,
+  registerPolish,
 ];

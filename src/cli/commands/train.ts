@@ -4,9 +4,11 @@
  */
 import { resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
-import type { CommandContext, Wrap } from "../context.js";
+import type { Identity } from "../../identity/registry.js";
 import type { GlobalSettings } from "../../settings/settings.js";
+import type { CommandContext, Wrap } from "../context.js";
 import type { TrainRequest } from "../../training/train.js";
+import type { BackendSource, TrainBackend } from "../../training/trainers.js";
 
 const EXAMPLES = `
 Examples:
@@ -17,6 +19,7 @@ Examples:
   $ headshot train ./selfies --name jane --backend replicate               train on Replicate (paid, ~$2)
   $ headshot train ./selfies --name jane --backend replicate --dry-run     trainer inputs and cost estimate
   $ headshot train ./selfies --name jane --backend replicate --resume      re-attach after Ctrl-C or a crash
+  $ headshot train ./selfies --name jane --backend test                    free rehearsal identity (no LoRA; gen --backend test only)
 
 Base models (--model): flux1-dev (default), flux1-schnell, flux2-dev, flux2-klein-4b, flux2-klein-9b.
 Re-run the same command to resume after Ctrl-C or a crash; a finished training is not re-run.
@@ -91,23 +94,15 @@ function planOptions(flags: TrainFlags, samplePrompts: string[]): TrainRequest["
   };
 }
 
-/** --backend, $HEADSHOT_BACKEND, the project config or local (said with --verbose); never test. */
-async function trainBackend(ctx: CommandContext, flags: TrainFlags, settings: GlobalSettings): Promise<"local" | "replicate"> {
+/** --backend, $HEADSHOT_BACKEND, the project config or local; `--verbose` says which. */
+async function trainBackend(ctx: CommandContext, flags: TrainFlags, settings: GlobalSettings): Promise<TrainBackend> {
   const { parseBackend } = await import("../../training/trainers.js");
   const { describeSettings, resolveTrainBackend } = await import("../../settings/command-defaults.js");
-  const resolvedBackend = resolveTrainBackend(flags.backend, ctx.env, settings);
-  for (const line of describeSettings({ backend: resolvedBackend })) ctx.reporter.debug(line);
-  const backend = parseBackend(resolvedBackend.value);
-  if (backend === "test") {
-    // The placeholder trainer exists for `batch --backend test`, which keeps its identities in
-    // a separate test-mode registry; here it would put a fake identity in the real one.
-    const { UsageError } = await import("../../errors.js");
-    throw new UsageError("train has no test backend: placeholder identities exist only inside `headshot batch --backend test`", {
-      code: "E_UNKNOWN_BACKEND",
-      hint: "use --backend local or --backend replicate; to try the whole pipeline for free run `headshot batch <file.yaml> --backend test` or `headshot gen --preset corporate --backend test`",
-    });
-  }
-  return backend;
+  const resolved = resolveTrainBackend(flags.backend, ctx.env, settings);
+  for (const line of describeSettings({ backend: resolved })) ctx.reporter.debug(line);
+  // The error names where the bad value came from (a default or the config: the config file's name).
+  const where: BackendSource = resolved.source === "flag" ? "--backend" : resolved.source === "env" ? "HEADSHOT_BACKEND" : "headshot.config.yaml";
+  return parseBackend(resolved.value, where);
 }
 
 export function registerTrain(program: Command, wrap: Wrap): void {
@@ -116,7 +111,7 @@ export function registerTrain(program: Command, wrap: Wrap): void {
     .description("train an identity LoRA from a selfie folder (checks and prepares the photos first)")
     .argument("<selfies>", "folder of selfies")
     .requiredOption("--name <name>", "identity name (letters, digits, - and _)")
-    .option("--backend <backend>", "where to train: local (ai-toolkit on this machine's GPU) or replicate (paid, no GPU needed)")
+    .option("--backend <backend>", "where to train: local (ai-toolkit on this machine's GPU), replicate (paid, no GPU needed) or test (free rehearsal identity, no LoRA)")
     .option("--ai-toolkit <dir>", "ai-toolkit checkout (default AI_TOOLKIT_DIR or the project config)")
     .option("--model <id>", "base model recipe (default flux1-dev)")
     .option("--steps <n>", "training steps (default 1500; replicate 1000)", int)
@@ -145,6 +140,9 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const flags = rawFlags as TrainFlags;
         const settings = await ctx.settings(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {});
         const backend = await trainBackend(ctx, flags, settings);
+        // --backend test registers a labelled rehearsal identity (no LoRA) in its own registry,
+        // `<HEADSHOT_HOME>/test-mode/`, shared with `batch --backend test`: the real registry never
+        // holds one, and real backends refuse it (src/cli/gen-rehearsal.ts).
         const { trainIdentity } = await import("../../training/train.js");
         const { loadPreset } = await import("../../presets/load.js");
         const { samplePromptsFromPreset } = await import("../../training/sample-prompts.js");
@@ -165,8 +163,7 @@ export function registerTrain(program: Command, wrap: Wrap): void {
             ...(flags.destination !== undefined ? { destination: flags.destination } : {}),
             cancelOnInterrupt: Boolean(flags.cancelOnInterrupt),
           },
-          settings,
-          env: ctx.env,
+          ...(await rehearsalHome(backend, settings, ctx.env)),
           // The signal came from the terminal's Ctrl-C when we are interactive: the child got it too.
           childSharesTerminal: ctx.deps.stdinIsTTY && Boolean(ctx.deps.stderr.isTTY),
           options: planOptions(flags, samplePrompts),
@@ -174,7 +171,7 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const outcome = await trainIdentity(request, ctx.io(view.handle));
         if (outcome.dryRun) renderTrainDryRun(ctx.reporter, request, outcome);
         else {
-          const id = outcome.identity;
+          const id = backend === "test" && outcome.identity ? await markRehearsal(ctx, request.settings.home.value, outcome.identity) : outcome.identity;
           ctx.reporter.summary({
             name: flags.name,
             backend,
@@ -185,4 +182,26 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         }
       }),
     );
+}
+
+/**
+ * `--backend test`: settings and environment whose HEADSHOT_HOME is the test-mode registry
+ * (batch/identity-step.ts homeFor, the same folder `batch --backend test` uses).
+ */
+async function rehearsalHome(backend: string, settings: GlobalSettings, env: CommandContext["env"]): Promise<Pick<TrainRequest, "settings" | "env">> {
+  if (backend !== "test") return { settings, env };
+  const { homeFor } = await import("../../batch/identity-step.js");
+  const home = homeFor(settings.home.value, "test");
+  return { settings: { ...settings, home: { value: home, source: "env", from: "HEADSHOT_HOME" } }, env: { ...env, HEADSHOT_HOME: home } };
+}
+
+/** Records the identity as a rehearsal and tells the person what it can and cannot do. */
+async function markRehearsal(ctx: CommandContext, home: string, identity: Identity): Promise<Identity> {
+  const { saveIdentity } = await import("../../identity/registry.js");
+  const marked: Identity = { ...identity, placeholder: true, rehearsal: true };
+  await saveIdentity(home, marked);
+  ctx.reporter.warn(
+    `"${identity.name}" is a REHEARSAL identity: no LoRA was trained. Use it with \`headshot gen --identity ${identity.name} --backend test\` to preview the workflow from your selfies; real backends refuse it.`,
+  );
+  return marked;
 }

@@ -62,7 +62,7 @@ export class BatchView {
     switch (event.type) {
       case "batch.start":
         this.reporter.info(`Batch ${event.file}: ${event.people} ${event.people === 1 ? "person" : "people"} -> ${event.out}${event.budget !== null ? ` · budget ${formatUsd(event.budget)} (${formatUsd(event.spentUsd)} spent so far)` : ""}`);
-        if (event.placeholder) this.reporter.warn(s("bold", "TEST MODE: PLACEHOLDER images and identities, not photos of anyone. Free; nothing is sent anywhere."));
+        if (event.placeholder) this.reporter.warn(s("bold", "TEST MODE: a free rehearsal. PLACEHOLDER identities (no LoRA) and labelled PREVIEWS drawn from each person's own selfies, not generated photos; nothing is sent anywhere."));
         return undefined;
       case "person.start":
         return [event.person, `starting (${event.backend}${event.placeholder ? ", PLACEHOLDER" : ""})`, true];
@@ -81,6 +81,8 @@ export class BatchView {
       }
       case "preset.superseded":
         return [event.person, `${event.preset}: ${event.reason}; old images kept in ${event.movedTo}`, true];
+      case "lock.takeover":
+        return [event.person, `${event.preset}: took over the lock of a run that is gone (pid ${event.takeover.previous.pid})`, true];
       case "preset.skipped":
         return [event.person, `${event.preset}: all ${event.images} images already there`, true];
       case "preset.start":
@@ -149,7 +151,7 @@ export function showBatchResult(r: Reporter, result: BatchResult): void {
       for (const f of o.failures) lines.push(`    ${r.style("red", f.code)} ${f.message}${f.hint ? `\n    how to fix: ${f.hint}` : ""}`);
       if (o.resume) lines.push(`    ${o.resume}`);
     }
-    if (placeholderRun) lines.push(r.style("yellow", "TEST MODE: every image is a labelled PLACEHOLDER, not a photo. Drop --backend test to make real ones."));
+    if (placeholderRun) lines.push(r.style("yellow", "TEST MODE: every image is a labelled PLACEHOLDER (a PREVIEW drawn from the person's selfies), not a generated photo. Drop --backend test to make real ones."));
     r.result(lines.join("\n"));
   }
   if (!result.error) r.summary(result.summary);

@@ -31,7 +31,9 @@ export function summaryLines(result: EngineResult, context: RunContext, style: S
   lines.push(style(done.length === total ? "green" : "yellow", `${done.length === total ? "✔" : "!"} ${headline}${made}`));
   lines.push(`  time ${formatDuration(result.seconds)} · cost ${cost}`);
   lines.push(`  manifest ${context.manifest}`);
-  if (context.placeholder) {
+  if (context.rehearsal) {
+    lines.push(style("yellow", "  These are PREVIEWS drawn from your own selfies by --backend test (a free rehearsal), not generated photos."));
+  } else if (context.placeholder) {
     lines.push(style("yellow", "  These are TEST PLACEHOLDERS made by --backend test, not real photos."));
   }
   if (context.references?.length) {

@@ -18,6 +18,8 @@ export class GenView {
   private progress: ProgressHandle | undefined;
   private scoring: ProgressHandle | undefined;
   private readonly placeholder: boolean;
+  /** --backend test with a person: previews from their selfies (a rehearsal), not placeholder cards. */
+  private rehearsal = false;
   private line = "Generating";
 
   constructor(
@@ -31,6 +33,7 @@ export class GenView {
     const { type, ...data } = event;
     if (type.startsWith("gen.local.")) return this.onLocalEvent(event as LocalRunEvent);
     if (type.startsWith("curation.") || type === "gen.scored") return this.onCurationEvent(event as CurationEvent);
+    if (event.type === "rehearsal.ready") this.rehearsal = true;
     if (this.reporter.json) {
       this.reporter.event(type === "progress" ? "gen.progress" : type, data);
       return;
@@ -39,7 +42,8 @@ export class GenView {
       case "batch.opened":
         if (event.resumed) this.reporter.info(`Resuming the batch in ${event.manifest}: ${event.remaining} image${event.remaining === 1 ? "" : "s"} left.`);
         for (const repair of event.repairs) this.reporter.debug(`repaired: ${repair}`);
-        if (this.placeholder) this.reporter.warn("--backend test makes labelled PLACEHOLDER images, not photos of anyone.");
+        if (this.rehearsal) this.reporter.warn("--backend test rehearses: labelled PREVIEWS drawn from your own selfies, not generated photos.");
+        else if (this.placeholder) this.reporter.warn("--backend test makes labelled PLACEHOLDER images, not photos of anyone.");
         break;
       case "references":
         this.reporter.info(`${event.reused ? "Reusing" : "Using"} ${event.picked.length} reference photo${event.picked.length === 1 ? "" : "s"}: ${event.picked.map((p) => p.file).join(", ")}`);
@@ -58,6 +62,9 @@ export class GenView {
         break;
       case "image.done":
         this.reporter.debug(`wrote ${event.file}`);
+        break;
+      case "lock.takeover":
+        this.reporter.warn(`took over the lock on ${event.folder}: the run that held it (pid ${event.previous.pid}${event.previous.startedAt ? `, started ${event.previous.startedAt}` : ""}) is gone`);
         break;
       default:
         break;
@@ -116,7 +123,7 @@ export function showGenerateResult(r: Reporter, outcome: GenerateResult): void {
   if (outcome.dryRun) {
     const plan = outcome.plan;
     for (const image of plan.images) r.event("plan.image", { ...image });
-    r.result(renderPlan(plan, r));
+    r.result(renderPlan(plan, r, { missing: outcome.missing }));
     r.summary({ dryRun: true, ...summaryBase(plan), estimates: plan.estimates, priceTable: plan.priceTable });
     return;
   }

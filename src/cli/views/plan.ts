@@ -23,10 +23,14 @@ function modelLabel(plan: GenPlan): string {
   return REPLICATE_MODEL_REFS[plan.model];
 }
 
-export function renderPlan(plan: GenPlan, reporter: Reporter): string {
+/**
+ * `missing`: what a real run of this command still needs (a person), said instead of "run the
+ * same command without --dry-run" when that would fail (issue 15).
+ */
+export function renderPlan(plan: GenPlan, reporter: Reporter, options: { missing?: string | undefined } = {}): string {
   const s = reporter.style.bind(reporter);
   const who = plan.identity ? `${plan.identity.name} ("${plan.identity.trigger} ${plan.identity.classWord}")` : `none: [trigger] placeholders shown`;
-  const seedNote = plan.seedSource === "flag" ? "from --seed" : plan.seedSource === "manifest" ? "recorded by the earlier run" : "random; pass --seed to reproduce";
+  const seedNote = plan.seedSource === "flag" ? "from --seed" : plan.seedSource === "manifest" ? `reused from the earlier run in this folder (${plan.outDir}/manifest.json): a real run resumes that batch; pass --out for a new one` : "random; pass --seed to reproduce";
   const lines: string[] = [
     s("bold", `Plan: ${plan.images.length} image${plan.images.length === 1 ? "" : "s"} from preset ${plan.preset.name}`),
     `  identity  ${who}`,
@@ -53,7 +57,9 @@ export function renderPlan(plan: GenPlan, reporter: Reporter): string {
   lines.push(
     s("dim", `  * unverified price (${plan.priceTable.source}, as of ${plan.priceTable.asOf})`),
     "",
-    `Dry run: nothing was generated or paid. Run the same command without --dry-run to generate.`,
+    options.missing
+      ? `Dry run: nothing was generated or paid. To generate, ${options.missing}.`
+      : `Dry run: nothing was generated or paid. Run the same command without --dry-run to generate.`,
   );
   return lines.join("\n");
 }

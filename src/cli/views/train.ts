@@ -72,7 +72,8 @@ export class TrainView {
     switch (event.type) {
       case "train.starting": {
         const plan = event.plan;
-        r.info(`training ${event.name}: ${plan.recipe.label}, ${plan.steps} steps, rank ${plan.rank}, lr ${plan.lr}, trigger "${plan.trigger}" (${plan.memoryReason})`);
+        if (event.rehearsal) r.info(`rehearsal ${event.name}: --backend test trains nothing; it registers your prepared selfies for free previews`);
+        else r.info(`training ${event.name}: ${plan.recipe.label}, ${plan.steps} steps, rank ${plan.rank}, lr ${plan.lr}, trigger "${plan.trigger}" (${plan.memoryReason})`);
         this.progress = new TrainProgressView(r, event.name);
         return;
       }
@@ -83,7 +84,7 @@ export class TrainView {
         const at = this.progress?.last;
         const name = event.name;
         if (!event.ok) this.progress?.finish(false, `training ${name} stopped${at ? ` at step ${at.step}/${at.total}` : ""}`);
-        else this.progress?.finish(true, event.alreadyFinished ? `training ${name} had already finished` : `trained ${name} (${event.step} steps)`);
+        else this.progress?.finish(true, event.rehearsal ? `rehearsal identity ${name} ready (no LoRA)` : event.alreadyFinished ? `training ${name} had already finished` : `trained ${name} (${event.step} steps)`);
         return;
       }
       case "train.remote": {

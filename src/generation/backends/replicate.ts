@@ -2,7 +2,7 @@
  * `--backend replicate`: one prediction per planned image, through the Replicate layer
  * (src/replicate: safe retries, ambiguous-create recovery, streamed + hashed downloads).
  *
- * - Targets: a trained version `owner/name:<hex>` via POST /predictions (replicate.md 4.3), or an
+ * - Targets: a trained version `owner/name:<hex>` via POST /predictions (replicate/flux-fine-tuner predict.py), or an
  *   official model by name (flux-dev-lora 4.1, FLUX.2 4.5) via POST /models/.../predictions.
  * - Inputs are checked against the model's OpenAPI schema in `prepare()`, before anything is paid.
  * - Creates hold the request with `Prefer: wait=N` (2.3), so a fast model answers in one request;
@@ -42,7 +42,7 @@ export interface ReplicateGeneratorOptions {
   pollMaxIntervalMs?: number;
 }
 
-/** Model-side errors worth a new attempt: infrastructure, not the input (replicate.md 2.4, 2.5). */
+/** Model-side errors worth a new attempt: infrastructure, not the input (https://replicate.com/docs/reference/http#predictions.get; https://replicate.com/docs/topics/predictions/lifecycle). */
 const TRANSIENT_ERROR = /out of memory|cuda|timed? ?out|timeout|internal|unavailable|connection|network|try again|interrupted|preempt|worker|director|setup failed|503|502/i;
 
 export function modelRefOf(target: PredictionTarget): string {
@@ -196,7 +196,7 @@ export class ReplicateGenerator implements Generator {
         });
       }
       if (!outputUrls(p).length) {
-        // Trained versions drop NSFW-flagged images silently (replicate.md 4.3): none left.
+        // Trained versions drop NSFW-flagged images silently (replicate/flux-fine-tuner predict.py): none left.
         throw new GenerationFailure("filtered", `Prediction ${p.id} returned no image: the safety checker dropped it`, { code: "E_REPLICATE_NSFW", remote });
       }
       return;

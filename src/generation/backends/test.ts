@@ -5,6 +5,9 @@
  * True, IPTC algorithmicMedia rather than trainedAlgorithmicMedia), in the manifest and sidecar
  * (`placeholder: true`), and in the summary.
  *
+ * With a known person (an identity, `--ref`, a batch person) each placeholder is instead a
+ * labelled preview drawn from that person's own selfie crops: the free rehearsal (../rehearsal/).
+ *
  * HEADSHOT_TEST_DELAY_MS adds a fixed delay per image (tests use it to stop a batch midway).
  */
 import { createHash } from "node:crypto";
@@ -14,12 +17,18 @@ import { writeFileAtomic } from "../../util/atomic-write.js";
 import type { GenCallbacks, GenJob, GenResult, Generator } from "../generator.js";
 import { escapeXml } from "../xmp.js";
 import { sleep } from "../../util/sleep.js";
+import type { RehearsalSource } from "../rehearsal/compose.js";
 
 export const PLACEHOLDER_LABEL = "HEADSHOT TEST PLACEHOLDER";
 export const PLACEHOLDER_SUBLABEL = "not a real photo";
 
 export interface TestGeneratorOptions {
   delayMs?: number;
+  /**
+   * The person is known (identity, --ref, batch person): each placeholder is a labelled preview
+   * drawn from their own selfie crops (the free rehearsal, ../rehearsal/).
+   */
+  rehearsal?: RehearsalSource | undefined;
 }
 
 /** Wraps text into lines of at most `width` characters, at most `maxLines` lines. */
@@ -89,11 +98,18 @@ export class TestGenerator implements Generator {
     const { default: sharp } = await import("sharp");
     const width = Number(job.inputs.width ?? job.image.sampler.width) || 1024;
     const height = Number(job.inputs.height ?? job.image.sampler.height) || 1024;
-    const svg = placeholderSvg(job, width, height);
-    const bytes = await sharp({ create: { width, height, channels: 3, background: backdrop(job.image.seed) } })
-      .composite([{ input: Buffer.from(svg) }])
-      .png({ compressionLevel: 3 })
-      .toBuffer();
+    let bytes: Buffer;
+    let rehearsal: GenResult["rehearsal"];
+    if (this.options.rehearsal) {
+      const { composePreview } = await import("../rehearsal/compose.js");
+      ({ bytes, info: rehearsal } = await composePreview(job.image, width, height, this.options.rehearsal));
+    } else {
+      const svg = placeholderSvg(job, width, height);
+      bytes = await sharp({ create: { width, height, channels: 3, background: backdrop(job.image.seed) } })
+        .composite([{ input: Buffer.from(svg) }])
+        .png({ compressionLevel: 3 })
+        .toBuffer();
+    }
     if (signal.aborted) throw new InterruptedError();
     const rawPath = join(job.rawDir, `${job.rawName}.png`);
     await writeFileAtomic(rawPath, bytes);
@@ -105,6 +121,7 @@ export class TestGenerator implements Generator {
       costUsd: 0,
       costSource: "free",
       placeholder: true,
+      ...(rehearsal ? { rehearsal } : {}),
     };
   }
 

@@ -1,6 +1,6 @@
 """FLUX.2 LoRA keys: ai-toolkit's BFL names (diffusion_model.*) -> diffusers PEFT names (transformer.*).
 
-ai-toolkit.md section 4: FLUX.1 LoRAs are diffusers PEFT keys (transformer.<module>.lora_A.weight) and
+ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py: FLUX.1 LoRAs are diffusers PEFT keys (transformer.<module>.lora_A.weight) and
 load as they are. FLUX.2 LoRAs carry BFL module names (ai-toolkit trains its own copy of BFL's Flux2
 model: double_blocks, single_blocks, img_attn.qkv ...) under `diffusion_model.`. The diffusers pinned by
 ai-toolkit converts those with a hard-coded FLUX.2-dev layout (8 double, 48 single blocks), so klein

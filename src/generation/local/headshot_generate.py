@@ -3,7 +3,7 @@
 
 Run by `headshot gen --backend local` with ai-toolkit's Python (AI_TOOLKIT_PYTHON), which already has
 torch, diffusers and safetensors. ai-toolkit's own `generate` job cannot be used for FLUX plus a LoRA:
-it crashes for FLUX.1 and ignores the LoRA for FLUX.2 (ai-toolkit.md section 6), so this program drives
+it crashes for FLUX.1 and ignores the LoRA for FLUX.2 (ostris/ai-toolkit toolkit/stable_diffusion_model.py), so this program drives
 diffusers' pipelines directly.
 
 Command line:
@@ -17,6 +17,10 @@ a library prints) goes to stderr.
   Node -> Python (stdin)
     {"type":"job","id":"a1","prompt":"...","width":1024,"height":1024,"steps":28,"guidance":3.5,
      "seed":42,"lora_scale":1.0,"out":"/abs/path/img.png"}
+    optional, for headshot polish's face pass (FLUX.1 only): "image":"/abs/region.png",
+     "mask":"/abs/mask.png" (white = repaint), "strength":0.35 -> diffusers' FluxInpaintPipeline,
+     built once from the loaded pipeline's components (from_pipe: no second model load); width and
+     height are then the region's, and progress counts the int(steps * strength) steps that run
     {"type":"shutdown"}
 
   Python -> Node (stdout)
@@ -152,7 +156,7 @@ def is_model_access(error: BaseException) -> bool:
     if _class_names(error) & hub:
         return True
     text = str(error)
-    # ai-toolkit.md section 8, issues #676 (401 on a gated repo) and #36 (403 / no config.json).
+    # ostris/ai-toolkit#676 (401 on a gated repo) and ostris/ai-toolkit#36 (403 / no config.json).
     needles = (
         "401 Client Error", "403 Client Error", "gated repo", "Cannot access gated",
         "does not appear to have a file named", "couldn't connect to",
@@ -208,6 +212,14 @@ def parse_job(raw: dict) -> dict:
     if not os.path.isabs(job["out"]):
         raise GenError("bad_job", f"out must be an absolute path, got {job['out']!r}")
     job["width"], job["height"] = width, height
+    if raw.get("image") is not None or raw.get("mask") is not None:
+        job["image"], job["mask"] = need("image", str), need("mask", str)
+        job["strength"] = float(need("strength", float))
+        for name in ("image", "mask"):
+            if not os.path.isabs(job[name]):
+                raise GenError("bad_job", f"{name} must be an absolute path, got {job[name]!r}")
+        if not 0 < job["strength"] <= 1:
+            raise GenError("bad_job", f"strength must be above 0 and at most 1, got {job['strength']}")
     return job
 
 
@@ -222,6 +234,7 @@ class Generator:
         self.torch = torch
         self.diffusers = diffusers
         self.pipe = None
+        self.inpaint = None  # FluxInpaintPipeline sharing self.pipe's components, made on first use
         self.current_scale = None
         self.temp_path = None  # the file being written right now, removed if we are stopped
 
@@ -288,11 +301,11 @@ class Generator:
                 from safetensors.torch import load_file  # a dependency of diffusers itself
 
                 state_dict = load_file(path, device="cpu")
-                # ai-toolkit #667: convert BFL names ourselves (flux2_lora.py explains why).
+                # ostris/ai-toolkit#667: convert BFL names ourselves (flux2_lora.py explains why).
                 source = convert_flux2_lora(state_dict) if is_bfl_named(state_dict) else state_dict
                 pipe.load_lora_weights(source, adapter_name=ADAPTER_NAME)
             else:
-                # FLUX.1 files from ai-toolkit are already diffusers PEFT keys (ai-toolkit.md section 4).
+                # FLUX.1 files from ai-toolkit are already diffusers PEFT keys (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py).
                 pipe.load_lora_weights(path, adapter_name=ADAPTER_NAME)
         except LoraFormatError as error:
             raise GenError("lora", str(error)) from error
@@ -313,25 +326,53 @@ class Generator:
             self.current_scale = job["lora_scale"]
 
         total = job["steps"]
+        if "image" in job:
+            # img2img-style pipelines run only the last int(steps * strength) steps.
+            total = max(1, int(job["steps"] * job["strength"]))
 
         def on_step_end(_pipe, step, _timestep, callback_kwargs):
             emit({"type": "progress", "id": job["id"], "step": step + 1, "total": total})
             return callback_kwargs
 
         generator = torch.Generator(self.args.device).manual_seed(job["seed"])
-        result = pipe(
-            prompt=job["prompt"],
-            width=job["width"],
-            height=job["height"],
-            num_inference_steps=total,
-            guidance_scale=job["guidance"],
-            generator=generator,
-            callback_on_step_end=on_step_end,
-        )
+        common = {
+            "prompt": job["prompt"],
+            "width": job["width"],
+            "height": job["height"],
+            "num_inference_steps": job["steps"] if "image" in job else total,
+            "guidance_scale": job["guidance"],
+            "generator": generator,
+            "callback_on_step_end": on_step_end,
+        }
+        if "image" in job:
+            result = self._inpaint_pipe()(image=self._open_image(job["image"]), mask_image=self._open_image(job["mask"]), strength=job["strength"], **common)
+        else:
+            result = pipe(**common)
         image = result.images[0]
         self._write_atomic(image, job["out"])
         width, height = getattr(image, "size", (job["width"], job["height"]))
         return {"type": "image", "id": job["id"], "path": job["out"], "width": width, "height": height, "seed": job["seed"]}
+
+    def _inpaint_pipe(self):
+        """diffusers' FluxInpaintPipeline over the already loaded components (and LoRA adapter)."""
+        if MODELS[self.args.model][1] != "flux1":
+            raise GenError("bad_job", f"the face pass (image + mask) needs a FLUX.1 model; {self.args.model} has no inpainting pipeline here")
+        if self.inpaint is None:
+            inpaint_class = getattr(self.diffusers, "FluxInpaintPipeline", None)
+            if inpaint_class is None:
+                raise GenError("dependency", f"diffusers {getattr(self.diffusers, '__version__', 'unknown')} has no FluxInpaintPipeline; upgrade diffusers")
+            # from_pipe shares every module (transformer with its LoRA layers included): no second load.
+            self.inpaint = inpaint_class.from_pipe(self.pipe)
+            self.inpaint.set_progress_bar_config(disable=True)
+        return self.inpaint
+
+    @staticmethod
+    def _open_image(path: str):
+        from PIL import Image  # a dependency of diffusers itself
+
+        if not os.path.isfile(path):
+            raise GenError("bad_job", f"input image not found: {path}")
+        return Image.open(path).convert("RGB")
 
     def _write_atomic(self, image, target: str) -> None:
         folder = os.path.dirname(target)

@@ -71,6 +71,7 @@ export class LocalBackend implements Generator {
           seed: numberOr(inputs.seed, job.image.seed),
           loraScale: numberOr(inputs.lora_scale, sampler.loraScale),
           out: rawPath,
+          ...(typeof inputs.image === "string" ? { image: inputs.image, mask: String(inputs.mask), strength: numberOr(inputs.strength, 0.35) } : {}),
         },
         { signal },
       );

@@ -61,6 +61,10 @@ export interface LocalJob {
   loraScale?: number;
   /** Absolute path of the image to write (atomically, by the Python side). */
   out: string;
+  /** Face pass (polish): inpaint this region PNG under this mask at this strength. */
+  image?: string;
+  mask?: string;
+  strength?: number;
 }
 
 export interface LocalImage {
@@ -239,6 +243,7 @@ class Session {
         seed: job.seed,
         lora_scale: job.loraScale ?? 1,
         out: job.out,
+        ...(job.image !== undefined ? { image: job.image, mask: job.mask, strength: job.strength } : {}),
       });
       if (!sent) this.settle((p) => p.reject(this.fatal ?? new JobFailedError("The local generator is not running.", { code: "E_LOCAL_GEN_STOPPED" })));
     });

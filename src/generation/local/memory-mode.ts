@@ -1,6 +1,6 @@
 /**
  * Picks offloading and quantization for local generation from the GPU's free memory, the way the
- * training recipes pick `low_vram` and `quantize` (ai-toolkit.md section 7). Pure: the free memory
+ * training recipes pick `low_vram` and `quantize` (hardware reports in ostris/ai-toolkit issues). Pure: the free memory
  * comes from src/gpu/free-memory.ts (nvidia-smi) or from the caller.
  *
  * Order of preference, first that fits wins (sizes from models.ts, "fits" = estimate <= free MiB):

@@ -1,11 +1,11 @@
 /**
  * What headshot knows about each FLUX model it can run locally, kept as data (house style: backend
  * knowledge lives in its own file). Base ids match the ones training uses, so the LoRA is applied to
- * the model it was trained on (ai-toolkit.md section 2.5: FLUX.2 klein LoRAs are trained on the
+ * the model it was trained on (ostris/ai-toolkit ui/src/app/jobs/new/options.tsx: FLUX.2 klein LoRAs are trained on the
  * *base* klein checkpoints).
  *
  * Memory figures are bf16 weight sizes in MiB estimated from parameter counts (2 bytes each); they
- * feed chooseMemoryMode and are estimates, not measurements (ai-toolkit.md section 7 has no
+ * feed chooseMemoryMode and are estimates, not measurements (hardware reports in ostris/ai-toolkit issues has no
  * inference numbers).
  */
 import type { LocalModelId } from "./protocol.js";
@@ -15,7 +15,7 @@ export interface LocalModelInfo {
   /** diffusers pipeline class used by headshot_generate.py. */
   pipeline: "FluxPipeline" | "Flux2Pipeline" | "Flux2KleinPipeline";
   defaultBase: string;
-  /** Needs an accepted licence on Hugging Face and HF_TOKEN (ai-toolkit.md section 8, #676 and #36). */
+  /** Needs an accepted licence on Hugging Face and HF_TOKEN (ostris/ai-toolkit#676 and ostris/ai-toolkit#36). */
   gated: boolean;
   /** Flow transformer, bf16. */
   transformerMiB: number;
@@ -38,7 +38,7 @@ export const LOCAL_MODELS: Record<LocalModelId, LocalModelInfo> = {
     gated: false,
     ...FLUX1,
   },
-  // About 32B transformer parameters and a 24B Mistral text encoder (ai-toolkit.md section 7).
+  // About 32B transformer parameters and a 24B Mistral text encoder (hardware reports in ostris/ai-toolkit issues).
   "flux2-dev": {
     id: "flux2-dev",
     pipeline: "Flux2Pipeline",

@@ -32,6 +32,10 @@ export interface JobMessage {
   lora_scale: number;
   /** Absolute path; the image is written there atomically. */
   out: string;
+  /** Face pass (headshot polish, FLUX.1 only): region PNG, mask PNG (white = repaint), strength 0..1. */
+  image?: string;
+  mask?: string;
+  strength?: number;
 }
 
 export interface ShutdownMessage {

@@ -1,10 +1,10 @@
 /**
  * Plan -> ai-toolkit job config (object + YAML text) and the exact run.py command. Pure.
  *
- * FLUX.1 keeps the shape of upstream `config/examples/train_lora_flux_24gb.yaml` (ai-toolkit.md
- * section 2.1/2.3): `job: extension`, `config.name`, one `sd_trainer` process with
+ * FLUX.1 keeps the shape of upstream `config/examples/train_lora_flux_24gb.yaml` (ostris/ai-toolkit
+ * ostris/ai-toolkit config/examples/train_lora_flux_24gb.yaml/2.3): `job: extension`, `config.name`, one `sd_trainer` process with
  * training_folder, trigger_word, network, save, datasets, train, model, sample, and `meta`.
- * FLUX.2 is that shape with `arch` instead of `is_flux` plus the UI defaults (section 2.5).
+ * FLUX.2 is that shape with `arch` instead of `is_flux` plus the UI defaults (ostris/ai-toolkit ui/src/app/jobs/new/options.tsx).
  */
 import { stringify } from "yaml";
 import { UsageError } from "../../errors.js";
@@ -29,9 +29,9 @@ export function buildJobConfig(plan: TrainPlan): AiToolkitJob {
     gradient_checkpointing: true,
     noise_scheduler: "flowmatch",
     optimizer: "adamw8bit",
-    // The code default is 1e-6, far too low: always set it (section 2.3).
+    // The code default is 1e-6, far too low: always set it (ostris/ai-toolkit config/examples/train_lora_flux_24gb.yaml).
     lr: plan.lr,
-    // The baseline sample set before step 1 costs minutes and shows the untrained model (section 7).
+    // The baseline sample set before step 1 costs minutes and shows the untrained model (hardware reports in ostris/ai-toolkit issues).
     skip_first_sample: true,
     ...(sampling ? {} : { disable_sampling: true }),
     ...(recipe.timestepType ? { timestep_type: recipe.timestepType } : {}),
@@ -44,7 +44,7 @@ export function buildJobConfig(plan: TrainPlan): AiToolkitJob {
     ...(recipe.model.arch ? { arch: recipe.model.arch } : {}),
     ...(recipe.model.assistant_lora_path ? { assistant_lora_path: recipe.model.assistant_lora_path } : {}),
     quantize: plan.quantize,
-    // quantize_te defaults to quantize; the FLUX.2 UI sets it explicitly (section 2.5).
+    // quantize_te defaults to quantize; the FLUX.2 UI sets it explicitly (ostris/ai-toolkit ui/src/app/jobs/new/options.tsx).
     ...(recipe.model.arch ? { quantize_te: plan.quantize } : {}),
     low_vram: plan.lowVram,
     ...(recipe.modelKwargs ? { model_kwargs: recipe.modelKwargs } : {}),
@@ -53,9 +53,9 @@ export function buildJobConfig(plan: TrainPlan): AiToolkitJob {
     type: "sd_trainer",
     training_folder: plan.paths.trainingFolder,
     // Ignored by the trainer (it uses the accelerate device); the GPU is picked with
-    // CUDA_VISIBLE_DEVICES (section 1.3). Kept to match the upstream shape.
+    // CUDA_VISIBLE_DEVICES (ostris/ai-toolkit run.py (.env) and extensions_built_in/diffusion_models/flux2/flux2_model.py (HF_TOKEN)). Kept to match the upstream shape.
     device: "cuda:0",
-    // Set, so `[trigger]` in sample prompts is replaced rather than rendered literally (#54).
+    // Set, so `[trigger]` in sample prompts is replaced rather than rendered literally (ostris/ai-toolkit#54).
     trigger_word: plan.trigger,
     network: { type: "lora", linear: plan.rank, linear_alpha: plan.rank },
     save: { dtype: "float16", save_every: plan.saveEvery, max_step_saves_to_keep: plan.maxCheckpoints, push_to_hub: false },
@@ -107,7 +107,7 @@ export function renderJobYaml(plan: TrainPlan, job: AiToolkitJob = buildJobConfi
   ];
   const text = `${header.join("\n")}\n${stringify(job, { lineWidth: 0 })}`;
   // run.py expands ${VAR} over the raw text, comments included, and fails on unset variables
-  // (ai-toolkit.md section 1.1); a path with "${" cannot be written safely.
+  // (ostris/ai-toolkit run.py); a path with "${" cannot be written safely.
   if (text.includes("${")) {
     throw new UsageError('a path or prompt contains "${", which ai-toolkit would expand as an environment variable', {
       code: "E_CONFIG_DOLLAR",
@@ -118,7 +118,7 @@ export function renderJobYaml(plan: TrainPlan, job: AiToolkitJob = buildJobConfi
 }
 
 /**
- * argv for run.py: absolute paths only (relative ones resolve against the cwd, section 1.4);
+ * argv for run.py: absolute paths only (relative ones resolve against the cwd, ostris/ai-toolkit README.md, requirements.txt);
  * `-l` tees the output into the training folder (absolute: a bare file name crashes, 1.1);
  * never `-r`, which turns failures into exit 0 (1.2).
  */
@@ -126,7 +126,7 @@ export function buildRunCommand(plan: TrainPlan, toolkit: { dir: string; python:
   return { file: toolkit.python, args: [toolkit.runPy, plan.paths.jobConfig, "-l", plan.paths.log], cwd: toolkit.dir };
 }
 
-/** Environment for the child: unbuffered stdout (section 1.3), GPU selection, HF token passthrough. */
+/** Environment for the child: unbuffered stdout (ostris/ai-toolkit run.py (.env) and extensions_built_in/diffusion_models/flux2/flux2_model.py (HF_TOKEN)), GPU selection, HF token passthrough. */
 export function buildChildEnv(plan: TrainPlan, env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;

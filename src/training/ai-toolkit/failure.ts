@@ -1,7 +1,7 @@
 /**
  * Turns a failed ai-toolkit run (exit code + the last lines of its output) into a typed error
- * with the exact fix. Pure. Patterns: ai-toolkit.md section 5.2 "Errors" and section 8
- * (#574 load-time OOM, #676/#36 gated models, #439 no images, #437 version mismatch).
+ * with the exact fix. Pure. Patterns: ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py "Errors" and ostris/ai-toolkit issues
+ * (ostris/ai-toolkit issues #574 load-time OOM, #676/#36 gated models, #439 no images, #437 version mismatch).
  */
 import { DependencyError, JobFailedError, type HeadshotError } from "../../errors.js";
 import type { TrainPlan } from "../plan.js";
@@ -95,7 +95,7 @@ export function failureError(
         return new JobFailedError(`ai-toolkit ${how}`, {
           code: "E_TRAIN_KILLED",
           details: [...excerpt, logLine],
-          // Nothing from Python on SIGKILL (section 1.2); on Linux that is usually the kernel's OOM killer.
+          // Nothing from Python on SIGKILL (ostris/ai-toolkit run.py); on Linux that is usually the kernel's OOM killer.
           hint: "this is usually the system running out of RAM (the kernel's OOM killer; see `dmesg`): close other programs or add swap, then re-run the same command to resume",
         });
       }
@@ -111,7 +111,7 @@ export function noOutputError(plan: TrainPlan, lines: readonly string[], found: 
   return new JobFailedError(`ai-toolkit exited 0 but ${found}`, {
     code: "E_TRAIN_NO_OUTPUT",
     details: [...errorExcerpt(lines, 12), `full log: ${plan.paths.log}`],
-    // Exit 0 proves nothing: run.py exits 0 after Ctrl-C and with -r (ai-toolkit.md 1.2).
+    // Exit 0 proves nothing: run.py exits 0 after Ctrl-C and with -r (ostris/ai-toolkit run.py).
     hint: "the trainer stopped before writing the final LoRA; re-run the same command to resume, and check the log if it happens again",
   });
 }

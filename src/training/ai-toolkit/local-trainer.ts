@@ -1,7 +1,7 @@
 /**
  * `--backend local`: the Trainer that runs ostris/ai-toolkit on this machine.
  * Success is exit 0 AND the final `<name>.safetensors` with the planned step in its metadata;
- * exit 0 alone proves nothing (ai-toolkit.md section 1.2). Resume is ai-toolkit's own (section
+ * exit 0 alone proves nothing (ostris/ai-toolkit run.py). Resume is ai-toolkit's own (section
  * 4): we never delete the output folder, and a finished training is not run again.
  */
 import { mkdir } from "node:fs/promises";
@@ -62,7 +62,7 @@ export class LocalAiToolkitTrainer implements Trainer {
 
     const before = await inspectOutput(plan.paths.outputDir, plan.name);
     if (before.finalLora && (before.finalLora.step ?? 0) >= plan.steps) {
-      // Re-running a finished job would reload everything and redo the final samples (section 4).
+      // Re-running a finished job would reload everything and redo the final samples (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py).
       return { loraPath: before.finalLora.path, step: before.finalLora.step ?? plan.steps, alreadyFinished: true, samples: before.samples.map((s) => s.path) };
     }
 

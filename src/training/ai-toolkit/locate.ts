@@ -3,7 +3,7 @@
  * Used by `train --backend local` before it starts, and by `doctor`.
  * - checkout: --ai-toolkit > AI_TOOLKIT_DIR > headshot.config.yaml (settings.ts);
  * - Python: AI_TOOLKIT_PYTHON (or config) > <dir>/venv/bin/python > <dir>/.venv/bin/python > python3
- *   (there is no pip package, only clone + venv: ai-toolkit.md section 1.4);
+ *   (there is no pip package, only clone + venv: ostris/ai-toolkit README.md, requirements.txt);
  * - GPU: nvidia-smi name and free memory, which choose quantize / low_vram (plan.ts).
  */
 import { access, stat } from "node:fs/promises";

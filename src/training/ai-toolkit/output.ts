@@ -1,5 +1,5 @@
 /**
- * What is in ai-toolkit's output folder `<training_folder>/<name>/` (ai-toolkit.md section 4):
+ * What is in ai-toolkit's output folder `<training_folder>/<name>/` (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py):
  * step checkpoints `<name>_000000250.safetensors`, the final `<name>.safetensors`, `optimizer.pt`
  * and `samples/<unix_ms>__<step 9 digits>_<i>.jpg`. Used to decide resume / already finished
  * and to report new checkpoints and samples as they land.

@@ -1,6 +1,6 @@
 /**
  * Parses ai-toolkit's training progress bar (tqdm default format on stderr, updates separated by
- * `\r`) into numbers. Pure. Format and quirks: ai-toolkit.md section 5.1:
+ * `\r`) into numbers. Pure. Format and quirks: ostris/ai-toolkit toolkit/progress_bar.py:
  *   `jane:  12%|█▏        | 120/1000 [04:10<29:20,  2.00s/it, lr: 1.0e-04 loss: 4.123e-01]`
  * Only lines whose desc equals the job name count: download, quantization, latent caching and
  * sampling bars share the stream and must be ignored.
@@ -17,7 +17,7 @@ export interface ProgressUpdate {
   loss?: number;
 }
 
-// The regex suggested in section 5.1, anchored on the desc we expect.
+// The regex suggested in ostris/ai-toolkit toolkit/progress_bar.py, anchored on the desc we expect.
 const BAR =
   /^(?<desc>.+?):\s+(?<pct>\d+)%\|[^|]*\|\s*(?<n>\d+)\/(?<total>\d+)\s+\[(?<elapsed>[\d:]+)<(?<eta>[\d:?]+),\s*(?<rate>[\d.?]+)\s*(?<unit>s\/it|it\/s)(?:,\s*lr:\s*(?<lr>[-+\d.eE]+))?(?:\s+loss:\s*(?<loss>[-+\d.eEnaif]+))?/;
 

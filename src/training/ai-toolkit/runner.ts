@@ -1,9 +1,9 @@
 /**
  * Runs run.py with execa and turns its output into TrainEvents (house style: tsx's signal relay,
  * np's exec with stderr in the error). Argv array, cwd = the checkout, absolute paths only
- * (ai-toolkit.md section 1.4). Keeps a ring buffer of the last output lines for error reports.
+ * (ostris/ai-toolkit README.md, requirements.txt). Keeps a ring buffer of the last output lines for error reports.
  *
- * Ctrl-C: run.py catches KeyboardInterrupt, prints "Job stopped" and exits 0 (section 1.2), so
+ * Ctrl-C: run.py catches KeyboardInterrupt, prints "Job stopped" and exits 0 (ostris/ai-toolkit run.py), so
  * an interrupted run is recognised by our signal, not by the exit code. In a terminal the child
  * is in our process group and already got the SIGINT; we only send one ourselves if it has not
  * exited after `interruptGraceMs` (a second SIGINT would cut its cleanup short), and SIGKILL
@@ -46,7 +46,7 @@ export interface RunOutcome {
   spawnError?: string;
 }
 
-/** stdout milestones worth showing as phases (section 5.2). */
+/** stdout milestones worth showing as phases (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py). */
 const PHASES: [RegExp, string][] = [
   [/^Loading (Flux|flux2\S*) model/i, "loading model"],
   [/^Quantizing (transformer|T5)/i, "quantizing"],

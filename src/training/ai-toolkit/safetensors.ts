@@ -1,6 +1,6 @@
 /**
  * Reads the JSON header of a .safetensors file (8-byte little-endian length, then JSON) to get
- * ai-toolkit's metadata: `training_info` = {"step": N, "epoch": E} as a JSON string (section 4).
+ * ai-toolkit's metadata: `training_info` = {"step": N, "epoch": E} as a JSON string (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py).
  */
 import { open } from "node:fs/promises";
 

@@ -1,5 +1,5 @@
 /**
- * The zip Replicate's trainer reads as `input_images` (replicate.md 3.1): the prepared images and
+ * The zip Replicate's trainer reads as `input_images` (replicate/flux-fine-tuner train.py): the prepared images and
  * their same-named `.txt` captions, nothing else. Deterministic (sorted names, fixed mtime, fixed
  * modes), so the same prepared set gives the same bytes and the same sha256, which is how a re-run
  * recognises its own earlier upload. Every image is checked for EXIF/XMP first: the prepared set

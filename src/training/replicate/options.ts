@@ -8,12 +8,12 @@ import { UsageError } from "../../errors.js";
 import { PRICE_TABLE } from "../../pricing/prices.js";
 import type { TrainPlan } from "../plan.js";
 
-/** replicate.md 3.1: the FLUX.1-dev LoRA trainer (ai-toolkit inside a Cog container, H100). */
+/** replicate/flux-fine-tuner train.py: the FLUX.1-dev LoRA trainer (ai-toolkit inside a Cog container, H100). */
 export const DEFAULT_TRAINER = "ostris/flux-dev-lora-trainer";
 
 /**
  * Observed speed of the ostris trainer: 1000 steps take roughly 15-25 min on an H100
- * (replicate.md 5, unverified), i.e. 0.9-1.5 s per step including boot, unzip and model load.
+ * (https://replicate.com/pricing, unverified), i.e. 0.9-1.5 s per step including boot, unzip and model load.
  * The estimate uses the middle; the summary reports what Replicate actually billed.
  */
 export const SECONDS_PER_STEP = { low: 0.9, typical: 1.2, high: 1.5 } as const;
@@ -21,7 +21,7 @@ export const SECONDS_PER_STEP = { low: 0.9, typical: 1.2, high: 1.5 } as const;
 export interface TrainerRef {
   owner: string;
   name: string;
-  /** Pinned with `--trainer owner/name:<64-hex>`; Replicate may still run the latest (replicate.md 6 #13). */
+  /** Pinned with `--trainer owner/name:<64-hex>`; Replicate may still run the latest (replicate/replicate-python#419). */
   version?: string;
 }
 
@@ -63,7 +63,7 @@ export function parseDestination(raw: string | undefined, identity: string): { o
 }
 
 /**
- * The trainer inputs (replicate.md 3.1). Our prepared captions start with "<trigger> <class>", so
+ * The trainer inputs (replicate/flux-fine-tuner train.py). Our prepared captions start with "<trigger> <class>", so
  * autocaption stays off: LLaVA captions would not carry the trigger and would replace ours only
  * for images without a .txt, but a missing caption is a bug we want to see, not paper over.
  */
@@ -108,7 +108,7 @@ export function estimateCost(steps: number): CostEstimate {
   };
 }
 
-/** What Replicate billed: `metrics.predict_time` seconds on an H100 (replicate.md 5). */
+/** What Replicate billed: `metrics.predict_time` seconds on an H100 (https://replicate.com/pricing). */
 export function billedCost(predictTime: number | undefined): { seconds: number; usd: number } | undefined {
   if (predictTime === undefined || !Number.isFinite(predictTime)) return undefined;
   return { seconds: Math.round(predictTime * 10) / 10, usd: cents(predictTime * PRICE_TABLE.h100PerSecondUsd) };

@@ -2,7 +2,7 @@
  * `--backend replicate`: the Trainer that trains the identity LoRA with a Replicate trainer
  * (ostris/flux-dev-lora-trainer by default) and keeps a local copy of the result.
  *
- * Paid once, whatever happens (replicate.md 2.6, 6 #13): the training id is persisted before any
+ * Paid once, whatever happens (https://replicate.com/docs/reference/http#trainings.create; replicate/replicate-python#419): the training id is persisted before any
  * waiting (remote-state.ts), and a re-run with that record re-attaches to the running training,
  * or finishes a succeeded one, instead of creating another. A failed or cancelled training is
  * reported and needs --restart to pay again. Ctrl-C asks (interactive) or follows
@@ -100,10 +100,10 @@ export class ReplicateTrainer implements Trainer {
     const body = { destination, input };
     return {
       files: [{ path: `POST /v1/models/${ref.owner}/${ref.name}/versions/${version}/trainings`, text: JSON.stringify(body, null, 2) }],
-      json: { trainer: trainerLabel(ref), destination, input, estimate },
+      json: { trainer: trainerLabel(ref), destination, input, inputSchema: "TrainingInput", estimate },
       notes: [
         `estimated cost: about $${estimate.usd.toFixed(2)} ($${estimate.lowUsd.toFixed(2)}-$${estimate.highUsd.toFixed(2)}): ${plan.steps} steps x ~${estimate.secondsPerStep} s/step on an H100 at $${estimate.ratePerSecondUsd}/s`,
-        `destination ${destination} is created as a private model if missing; the inputs are checked against the trainer's schema before anything is uploaded`,
+        `destination ${destination} is created as a private model if missing; the inputs are checked against the trainer version's TrainingInput schema (read live from Replicate when training starts; Input only if the version has no TrainingInput) before anything is uploaded`,
         "billed from the moment the training starts until it ends or is cancelled; uploads, the destination model and downloads are free",
       ],
     };

@@ -1,13 +1,14 @@
 /**
- * Starting (or finding) the one paid training of an identity (replicate.md 7.3, 2.6-2.8):
- * account -> trainer version + local input validation (before anything is created or uploaded)
+ * Starting (or finding) the one paid training of an identity:
+ * account -> trainer version + local validation against its `TrainingInput` (before anything is
+ * created or uploaded)
  * -> destination model (created private if missing) -> deterministic zip -> upload -> intent
  * record -> create -> persisted id. The intent record makes a crash between create and persist
  * recoverable by a look-up, never by a second create.
  */
 import { join } from "node:path";
 import type { ModelVersion, ReplicateSession, Training, Trainings } from "../../replicate/index.js";
-import { assertValidInput, canonicalJson, ensureModel, getAccount, getLatestVersion, getVersion, uploadFile } from "../../replicate/index.js";
+import { assertValidInput, canonicalJson, ensureModel, getAccount, getLatestVersion, getVersion, inputKeyFor, uploadFile } from "../../replicate/index.js";
 import type { Page } from "../../replicate/types.js";
 import type { TrainPlan } from "../plan.js";
 import type { TrainEvent } from "../types.js";
@@ -15,7 +16,7 @@ import { zipDataset } from "./dataset-zip.js";
 import { buildTrainerInput, parseDestination, trainerLabel, type TrainerRef } from "./options.js";
 import { writeRemoteState, type RemoteTrainingState } from "./remote-state.js";
 
-/** Files uploaded to Replicate expire after 24 h (2.8); reuse an earlier upload only well before that. */
+/** Files uploaded to Replicate expire after 24 h (https://replicate.com/docs/reference/http#files.create); reuse an earlier upload only well before that. */
 const UPLOAD_REUSE_MS = 20 * 3600_000;
 
 export interface StartContext {
@@ -68,9 +69,13 @@ export async function startTraining(ctx: StartContext, prior: RemoteTrainingStat
   const trainerVersion = await resolveTrainerVersion(ctx);
   const trainer = { owner: ctx.trainerRef.owner, name: ctx.trainerRef.name, version: trainerVersion.id };
   const label = trainerLabel(trainer);
+  // A trainer's `Input` is its prediction schema; training inputs live in `TrainingInput`.
+  const schema = trainerVersion.openapi_schema;
+  const key = inputKeyFor(schema, "train");
   // Validate with a stand-in URL: the real one only exists after the upload we do not want to waste.
-  if (trainerVersion.openapi_schema) assertValidInput(trainerVersion.openapi_schema, buildTrainerInput(plan, "https://api.replicate.com/v1/files/pending"), label);
-  phase(ctx, "trainer", `trainer ${trainerLabel(ctx.trainerRef)} version ${trainer.version.slice(0, 12)}…; inputs match its schema`);
+  if (schema) assertValidInput(schema, buildTrainerInput(plan, "https://api.replicate.com/v1/files/pending"), label, key);
+  const checked = schema ? `inputs match its ${key} schema` : "it publishes no schema, inputs not checked";
+  phase(ctx, "trainer", `trainer ${trainerLabel(ctx.trainerRef)} version ${trainer.version.slice(0, 12)}…; ${checked}`);
 
   const [destOwner, destName] = destination.split("/") as [string, string];
   const { created } = await ensureModel(session, destOwner, destName, {
@@ -92,7 +97,7 @@ export async function startTraining(ctx: StartContext, prior: RemoteTrainingStat
     upload = { id: file.id, url: file.urls.get, sha256: zip.sha256, bytes: zip.bytes, expiresAt: file.expires_at };
   }
   const input = buildTrainerInput(plan, upload.url);
-  if (trainerVersion.openapi_schema) assertValidInput(trainerVersion.openapi_schema, input, label);
+  if (schema) assertValidInput(schema, input, label, key);
 
   const state: RemoteTrainingState = { schemaVersion: 1, trainer, destination, input, upload, intentAt: ctx.now().toISOString() };
   await writeRemoteState(trainingDir, state);
@@ -105,7 +110,7 @@ export async function startTraining(ctx: StartContext, prior: RemoteTrainingStat
   };
   await writeRemoteState(trainingDir, recorded);
   if (training.version && training.version !== trainer.version) {
-    // replicate.md 6 #13: the API may run the latest trainer version instead of a pinned one.
+    // The API may run the latest trainer version instead of a pinned one (replicate/replicate-python#419).
     phase(ctx, "trainer", `Replicate runs trainer version ${training.version.slice(0, 12)}… (asked for ${trainer.version.slice(0, 12)}…)`);
   }
   return { training, state: recorded };

@@ -1,5 +1,5 @@
 /**
- * Takes `lora.safetensors` out of the trainer's `trained_model.tar` (replicate.md 2.6, 3.1:
+ * Takes `lora.safetensors` out of the trainer's `trained_model.tar` (https://replicate.com/docs/reference/http#trainings.create; replicate/flux-fine-tuner train.py:
  * `output/flux_train_replicate/lora.safetensors`, plus captions and a config we do not need).
  *
  * The tar comes from the network, so it is treated as hostile: an entry with an absolute path, a

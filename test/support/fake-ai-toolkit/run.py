@@ -1,6 +1,6 @@
 """Fake ostris/ai-toolkit run.py for headshot's tests (Python 3 standard library only).
 
-Behaves like the real run.py at commit 27a03a91 as described in /work/shared/reference/ai-toolkit.md
+Behaves like the real run.py at commit 27a03a91 as described in ostris/ai-toolkit
 (a copy of the relevant facts is in README.md next to this file): same CLI, config resolution,
 ${VAR} expansion, required keys, dataset scan, stdout milestones, tqdm progress on stderr with
 '\\r', checkpoint/sample/final file names, pruning, auto-resume, exit codes (0 on Ctrl-C).
@@ -163,7 +163,7 @@ def main():
     jobs_failed = 0
     print_acc(f"Running {len(config_file_list)} job{'' if len(config_file_list) == 1 else 's'}")
     for config_file in config_file_list:
-        # like the real run.py, `job` is unbound when get_job fails, so on_error itself fails (#437)
+        # like the real run.py, `job` is unbound when get_job fails, so on_error itself fails (ostris/ai-toolkit#437)
         try:
             job = get_job(config_file, args.name)
             job.run()

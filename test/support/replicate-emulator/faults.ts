@@ -1,5 +1,5 @@
 /**
- * Fault injection, configurable at runtime through `emulator.faults` (replicate.md 2.12 item 8).
+ * Fault injection, configurable at runtime through `emulator.faults` (https://replicate.com/docs/reference/http).
  * Fractions are probabilities in [0, 1], drawn from the emulator's seeded PRNG.
  */
 

@@ -12,7 +12,7 @@ export async function readBody(req: IncomingMessage, limit = 512 * 1024 * 1024):
   return Buffer.concat(chunks);
 }
 
-/** RFC 3339 with microseconds and Z, like Replicate's timestamps (replicate.md 2.1). */
+/** RFC 3339 with microseconds and Z, like Replicate's timestamps (https://replicate.com/docs/reference/http). */
 export function timestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
@@ -30,7 +30,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, body, contentType: "application/json", headers };
 }
 
-/** Replicate's problem-details error bodies (replicate.md 2.9). */
+/** Replicate's problem-details error bodies (replicate/replicate-python replicate/exceptions.py). */
 export function problem(status: number, detail: string, extra: Record<string, unknown> = {}, contentType = "application/json"): Answer {
   return { status, body: { detail, status, ...extra }, contentType };
 }
@@ -54,7 +54,7 @@ export function send(res: ServerResponse, answer: Answer): void {
   res.end(payload);
 }
 
-/** 26 lowercase base32-ish characters, like prediction ids (replicate.md 2.4). */
+/** 26 lowercase base32-ish characters, like prediction ids (https://replicate.com/docs/reference/http#predictions.get). */
 export function newId(random: () => number): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
   let id = "";

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for Replicate's HTTP API (replicate.md section 2; checklist 2.12), for unit,
+ * A local stand-in for Replicate's HTTP API (https://replicate.com/docs/reference/http), for unit,
  * command and end-to-end tests. Point the real `replicate` client (or headshot, via
  * REPLICATE_BASE_URL and REPLICATE_API_TOKEN) at `emu.baseUrl`.
  *

@@ -1,6 +1,6 @@
 /**
  * Predictions and trainings as the emulator keeps them: a status lifecycle driven by the clock
- * (starting → processing with growing logs → terminal; replicate.md 2.5), cancel, deadlines
+ * (starting → processing with growing logs → terminal; https://replicate.com/docs/topics/predictions/lifecycle), cancel, deadlines
  * (`aborted`), and data retention (`data_removed`, output null: 2.4).
  */
 import { timestamp } from "./http.js";

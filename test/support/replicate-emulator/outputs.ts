@@ -1,5 +1,5 @@
 /**
- * Output files the emulator serves without auth, like replicate.delivery (replicate.md 1.7, 2.4):
+ * Output files the emulator serves without auth, like replicate.delivery (replicate/replicate-javascript lib/stream.js; https://replicate.com/docs/reference/http#predictions.get):
  * real images made with sharp, and a real trained_model.tar holding a valid .safetensors file
  * (flux-fine-tuner layout: output/flux_train_replicate/lora.safetensors + captions: 2.6, 3.1).
  */

@@ -1,5 +1,5 @@
 /**
- * Request handling: auth (Bearer or legacy Token; 401 bodies per replicate.md 2.9), fault
+ * Request handling: auth (Bearer or legacy Token; 401 bodies per replicate/replicate-python replicate/exceptions.py), fault
  * injection, routing to the route modules, and the request log the tests assert on.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -167,7 +167,7 @@ export async function handle(state: EmulatorState, log: LoggedRequest[], req: In
     req.socket.destroy();
   };
 
-  // Outputs: public, no auth (replicate.md 1.7).
+  // Outputs: public, no auth (replicate/replicate-javascript lib/stream.js).
   if (url.pathname.startsWith("/delivery/")) {
     if (method !== "GET") return finish(notFound());
     if (state.chance(faults.failDownloads)) {

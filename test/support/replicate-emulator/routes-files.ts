@@ -1,5 +1,5 @@
 /**
- * Files API (replicate.md 2.8): multipart `content` (+ optional `filename`, `type`, `metadata`),
+ * Files API (https://replicate.com/docs/reference/http#files.create): multipart `content` (+ optional `filename`, `type`, `metadata`),
  * 413 problem+json at the size limit, get/list/delete, and outputs served without auth.
  */
 import { createHash } from "node:crypto";

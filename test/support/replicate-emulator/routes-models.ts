@@ -1,4 +1,4 @@
-/** Account, hardware, models and versions (replicate.md 2.2, 2.7). */
+/** Account, hardware, models and versions (https://replicate.com/docs/reference/http; https://replicate.com/docs/reference/http#models.create). */
 import type { ModelRecord, VersionRecord } from "./catalog.js";
 import { json, notFound, problem, timestamp, type Answer } from "./http.js";
 import type { RouteContext } from "./router.js";

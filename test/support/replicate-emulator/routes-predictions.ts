@@ -1,4 +1,4 @@
-/** Prediction routes: both create routes, Prefer: wait, get, list, cancel (replicate.md 2.2-2.5). */
+/** Prediction routes: both create routes, Prefer: wait, get, list, cancel (https://replicate.com/docs/reference/http; https://replicate.com/docs/topics/predictions/lifecycle). */
 import { TRAINED_OUTPUT, type ModelRecord, type VersionRecord } from "./catalog.js";
 import { json, notFound, problem, type Answer } from "./http.js";
 import { isTerminal, parseCancelAfter, predictionLogs, render, stateAt, type Job } from "./jobs.js";

@@ -1,12 +1,15 @@
 /**
- * Training routes (replicate.md 2.6, 3.1): create against a trainer version with a destination
- * model; on success a new version appears on the destination with the trained-version schema
- * (4.3) and `output = {version: "owner/name:<hex>", weights: <tar URL>}`.
+ * Training routes: create against a trainer version with a destination model, inputs checked
+ * against the version's `TrainingInput`; on success a new version appears on the destination
+ * serving the trainer image's prediction side (`Input`/`Output`) and the training's
+ * `output = {version: "owner/name:<hex>", weights: <tar URL>}`
+ * (https://replicate.com/docs/reference/http#trainings.create).
  */
-import { TRAINED_OUTPUT, trainedVersionSchema } from "./catalog.js";
+import { TRAINED_OUTPUT } from "./catalog.js";
 import { json, notFound, problem, type Answer } from "./http.js";
 import { render, trainingLogs, type Job } from "./jobs.js";
 import { buildWeightsTar } from "./outputs.js";
+import { trainedVersionOf } from "./recorded-schemas.js";
 import { insufficientCredit } from "./routes-predictions.js";
 import type { RouteContext } from "./router.js";
 import { invalidInputBody, validateInput } from "./validate.js";
@@ -48,7 +51,7 @@ export async function createTraining(ctx: RouteContext, owner: string, name: str
     return json(404, { detail: "The specified training destination does not exist", status: 404 });
   }
   const input = b.input as Record<string, unknown>;
-  const fields = validateInput(version.openapi_schema, input);
+  const fields = validateInput(version.openapi_schema, input, "train");
   if (fields.length) return json(422, invalidInputBody(fields));
   if (state.faults.insufficientCredit) return insufficientCredit();
 
@@ -73,7 +76,7 @@ export async function createTraining(ctx: RouteContext, owner: string, name: str
     settled: false,
     onSuccess: (j) => {
       const newVersion = state.newHex(64);
-      destination.versions.push({ id: newVersion, created_at: j.endAt, cog_version: "0.14.0", openapi_schema: trainedVersionSchema() });
+      destination.versions.push({ id: newVersion, created_at: j.endAt, cog_version: "0.14.0", openapi_schema: trainedVersionOf(version.openapi_schema) });
       destination.output = TRAINED_OUTPUT;
       const path = `/delivery/yhqm/${state.newHex(32)}/trained_model.tar`;
       state.delivered.set(path, { kind: "tar", bytes: tar, completedAt: j.endAt });

@@ -1,6 +1,6 @@
 /**
  * Emulator-side validation of model inputs against a version's Cog schema, answering like
- * Replicate: 422 "Input validation failed" with `invalid_fields` (replicate.md 2.9). It uses ajv,
+ * Replicate: 422 "Input validation failed" with `invalid_fields` (replicate/replicate-python replicate/exceptions.py). It uses ajv,
  * independently of src/replicate/input-schema.ts, so the tests compare two implementations.
  *
  * Choice (unverified upstream): unknown input keys are ignored, as Cog's pydantic models do;
@@ -16,7 +16,7 @@ export interface InvalidField {
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-const cache = new WeakMap<Schema, ReturnType<typeof ajv.compile>>();
+const cache = new WeakMap<Schema, Map<string, ReturnType<typeof ajv.compile>>>();
 
 function typeName(value: unknown): string {
   if (value === null) return "null";
@@ -56,13 +56,26 @@ function toField(error: ErrorObject, input: Record<string, unknown>): InvalidFie
   }
 }
 
-export function validateInput(openapi: Schema, input: Record<string, unknown>): InvalidField[] {
-  let validate = cache.get(openapi);
+/**
+ * Which component a request is checked against: predictions use `Input`; trainings use
+ * `TrainingInput`, and `Input` only when a version has none (replicate/cog pkg/predict/input.go,
+ * `NewInputsForMode`; coglet compiles a separate TrainingInput validator).
+ */
+export function inputKeyFor(openapi: Schema, mode: "predict" | "train"): "Input" | "TrainingInput" {
+  const schemas = (openapi.components as { schemas?: Record<string, Schema> } | undefined)?.schemas ?? {};
+  return mode === "train" && schemas.TrainingInput ? "TrainingInput" : "Input";
+}
+
+export function validateInput(openapi: Schema, input: Record<string, unknown>, mode: "predict" | "train" = "predict"): InvalidField[] {
+  const key = inputKeyFor(openapi, mode);
+  let byKey = cache.get(openapi);
+  if (!byKey) cache.set(openapi, (byKey = new Map()));
+  let validate = byKey.get(key);
   if (!validate) {
     const components = (openapi.components as { schemas: Record<string, Schema> }).schemas;
     // "#/components/schemas/x" refs resolve against this root document.
-    validate = ajv.compile({ ...components.Input, components: { schemas: components } });
-    cache.set(openapi, validate);
+    validate = ajv.compile({ ...components[key], components: { schemas: components } });
+    byKey.set(key, validate);
   }
   if (validate(input)) return [];
   const seen = new Set<string>();

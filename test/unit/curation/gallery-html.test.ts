@@ -1,6 +1,6 @@
 /** The gallery page (pure): order, dimming, hover text, escaping, relative links, nothing remote. */
 import { describe, expect, it } from "vitest";
-import { galleryOrder, relativeUrl, renderGallery, type GalleryItem } from "../../../src/curation/gallery-html.js";
+import { galleryOrder, QUALITY_FLOOR_TEXT, REHEARSAL_NOTICE, relativeUrl, renderGallery, type GalleryItem } from "../../../src/curation/gallery-html.js";
 import type { ScoreRecord } from "../../../src/scoring/similarity.js";
 
 function score(relative: number | undefined, verdict: ScoreRecord["verdict"], rank: number): ScoreRecord {
@@ -49,5 +49,23 @@ describe("renderGallery", () => {
     expect(html).not.toMatch(/(?:src|href)="(?:https?:)?\/\//);
     expect(html).not.toMatch(/@import|url\(|<script/);
     expect(html).not.toContain('loading="lazy"'); // every image must load when opened
+  });
+
+  it("promises prompts and crop links only when there are some, and explains the quality floor (issue 15)", () => {
+    expect(html).toContain("Hover a photo for its prompt and seed");
+    expect(html).toContain("ready-to-upload crops");
+    expect(html).toContain(QUALITY_FLOOR_TEXT.replace(/'/g, "&#39;"));
+    const bare = renderGallery([{ file: "x.png", thumb: "thumbs/x.jpg", kept: true }], { title: "Headshots: x", generatedAt: "2026-11-27T06:00:00.000Z" });
+    expect(bare).not.toContain("Hover a photo for its prompt");
+    expect(bare).not.toContain("ready-to-upload crops");
+    expect(bare).toContain("Click a photo for the full image.");
+    expect(bare).not.toContain("quality floor");
+    expect(bare).toContain("AI-generated images");
+  });
+
+  it("says what rehearsal previews are instead of calling them AI-generated", () => {
+    const page = renderGallery(items, { title: "jane · corporate · PREVIEW", reference: "identity jane", notice: REHEARSAL_NOTICE, generatedAt: "2026-11-27T06:00:00.000Z" });
+    expect(page).toContain("drawn from your own selfies, not generated");
+    expect(page).not.toContain("AI-generated images");
   });
 });

@@ -27,7 +27,7 @@ let flux2Lora: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "headshot-gen-py-"));
   events = [];
-  // ai-toolkit.md section 4: FLUX.1 LoRAs are diffusers PEFT keys under transformer.
+  // ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py: FLUX.1 LoRAs are diffusers PEFT keys under transformer.
   flux1Lora = join(dir, "jane-flux1.safetensors");
   await writeSafetensors(flux1Lora, {
     "transformer.single_transformer_blocks.0.attn.to_q.lora_A.weight": [4, 32],
@@ -151,7 +151,7 @@ describe("headshot_generate.py against stand-in diffusers", () => {
     expect((await only("from_pretrained"))[0]).toMatchObject({ quantization: null });
   });
 
-  it("FLUX.2 klein: Flux2KleinPipeline, and the BFL-named LoRA is converted before load_lora_weights (ai-toolkit #667)", async () => {
+  it("FLUX.2 klein: Flux2KleinPipeline, and the BFL-named LoRA is converted before load_lora_weights (ostris/ai-toolkit#667)", async () => {
     const gen = await openLocalGenerator(options({}, { model: "flux2-klein-4b", lora: flux2Lora, freeMiB: 12_000 }));
     expect(gen.ready).toMatchObject({ model: "flux2-klein-4b", offload: "model", quantize: "none" });
     const image = await gen.generate(job(1, { width: 768, height: 1024, steps: 50, guidance: 4 }));

@@ -28,8 +28,8 @@ export async function registerIdentity(home: string, name: string, extra: Record
 }
 
 /**
- * Adds `jane-doe/<name>` with one trained version (what a Replicate training leaves: replicate.md
- * 2.6). `editSchema` changes its input schema (e.g. an older fine-tuner version with narrower limits).
+ * Adds `jane-doe/<name>` with one trained version (what a Replicate training leaves:
+ * https://replicate.com/docs/reference/http#trainings.create). `editSchema` changes its input schema (e.g. an older fine-tuner version with narrower limits).
  */
 type SchemaInput = { properties: Record<string, Record<string, unknown>>; [key: string]: unknown };
 

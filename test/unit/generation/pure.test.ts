@@ -54,7 +54,7 @@ describe("pickReferences", () => {
   });
 });
 
-describe("LoRA source rules (replicate.md 4.1, 4.3)", () => {
+describe("LoRA source rules (replicate/cog-flux predict.py DevLoraPredictor; replicate/flux-fine-tuner predict.py)", () => {
   it.each([
     ["huggingface.co/jane/jane-lora", "huggingface.co/jane/jane-lora"],
     ["https://huggingface.co/jane/r/resolve/main/lora.safetensors", "https://huggingface.co/jane/r/resolve/main/lora.safetensors"],

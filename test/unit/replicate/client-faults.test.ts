@@ -1,5 +1,5 @@
 /**
- * One test per fault of the `replicate` client listed in replicate.md 1.3-1.7 and 6: each would
+ * One test per fault of the `replicate` client listed in replicate/replicate-javascript lib/util.js; replicate/replicate-javascript lib/stream.js; replicate/replicate-javascript issues: each would
  * fail if our layer let that fault through.
  */
 import { createServer } from "node:net";

@@ -1,5 +1,5 @@
 /**
- * The emulator's own wire behaviour (replicate.md 2.12 checklist), checked with raw HTTP and with
+ * The emulator's own wire behaviour (https://replicate.com/docs/reference/http), checked with raw HTTP and with
  * the unmodified `replicate` client, so other tests can trust it.
  */
 import Replicate from "replicate";
@@ -143,7 +143,7 @@ describe("the unmodified replicate client against the emulator", () => {
   });
 });
 
-describe("the emulator reproduces the client faults our layer must avoid (replicate.md 1.3)", () => {
+describe("the emulator reproduces the client faults our layer must avoid (replicate/replicate-javascript lib/util.js)", () => {
   it("the bare client re-sends a POST whose socket dropped after the create: a duplicate prediction", async () => {
     emu.faults.dropNextCreates = 1;
     emu.faults.dropMode = "after";
@@ -176,9 +176,14 @@ describe("trainings and models (2.6, 2.7)", () => {
     expect((await api("/models", { method: "POST", body: JSON.stringify(body) })).status).toBe(201);
     expect((await api("/models", { method: "POST", body: JSON.stringify(body) })).status).toBe(409);
     expect((await api("/models", { method: "POST", body: JSON.stringify({ ...body, owner: "someone-else" }) })).status).toBe(403);
-    const trainer = (await (await api("/models/ostris/flux-dev-lora-trainer")).json()) as { latest_version: { id: string; openapi_schema: { components: { schemas: { Input: { properties: Record<string, unknown> } } } } } };
+    type Props = { properties: Record<string, unknown>; required?: string[] };
+    const trainer = (await (await api("/models/ostris/flux-dev-lora-trainer")).json()) as { latest_version: { id: string; openapi_schema: { components: { schemas: { Input: Props; TrainingInput: Props } } } } };
     expect(trainer.latest_version.id).toBe(TRAINER_VERSION);
-    expect(Object.keys(trainer.latest_version.openapi_schema.components.schemas.Input.properties)).toEqual(expect.arrayContaining(["input_images", "trigger_word", "steps", "lora_rank", "autocaption"]));
+    // Served as cog renders a model with predict: and train: the training inputs are TrainingInput.
+    const schemas = trainer.latest_version.openapi_schema.components.schemas;
+    expect(Object.keys(schemas.TrainingInput.properties)).toEqual(expect.arrayContaining(["input_images", "trigger_word", "steps", "lora_rank", "autocaption"]));
+    expect(schemas.Input.required).toEqual(["prompt"]);
+    expect(Object.keys(schemas.Input.properties)).not.toContain("input_images");
     const t = await api(`/models/ostris/flux-dev-lora-trainer/versions/${TRAINER_VERSION}/trainings`, { method: "POST", body: JSON.stringify({ destination: "jane-doe/face-x", input: { input_images: "https://example.com/a.zip", steps: 10 } }) });
     expect(t.status).toBe(201);
     const training = (await t.json()) as { id: string; urls: { get: string } };
@@ -187,6 +192,7 @@ describe("trainings and models (2.6, 2.7)", () => {
     expect((await api(`/predictions/${training.id}`)).status).toBe(200);
     const list = (await (await api("/trainings")).json()) as { results: Array<{ id: string }> };
     expect(list.results[0]?.id).toBe(training.id);
-    expect((await api(`/models/black-forest-labs/flux-dev-lora/versions/${"a".repeat(64)}/trainings`, { method: "POST", body: JSON.stringify({ destination: "jane-doe/face-x", input: {} }) })).status).toBe(400);
+    const devLora = (await (await api("/models/black-forest-labs/flux-dev-lora")).json()) as { latest_version: { id: string } };
+    expect((await api(`/models/black-forest-labs/flux-dev-lora/versions/${devLora.latest_version.id}/trainings`, { method: "POST", body: JSON.stringify({ destination: "jane-doe/face-x", input: {} }) })).status).toBe(400);
   });
 });

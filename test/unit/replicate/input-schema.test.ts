@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertValidInput, validateInputAgainst, type OpenApiDocument } from "../../../src/replicate/index.js";
+import { assertValidInput, inputKeyFor, validateInputAgainst, type OpenApiDocument } from "../../../src/replicate/index.js";
 import { validateInput as emulatorValidate } from "../../support/replicate-emulator/validate.js";
 import { fluxDevLoraSchema, trainedVersionSchema, trainerSchema } from "../../support/replicate-emulator/catalog.js";
 
@@ -37,9 +37,28 @@ describe("local input validation (src) agrees with the emulator's ajv validation
     expect(() => assertValidInput(trained, { prompt: "x", guidance: 3 }, "me/face:abc")).toThrow(expect.objectContaining({ details: [expect.stringContaining('did you mean "guidance_scale"?')] }));
   });
 
-  it("trainer inputs: steps range", () => {
+  it("trainer inputs are TrainingInput: steps range 3..6000 (flux-fine-tuner train.py)", () => {
     const trainer = trainerSchema() as OpenApiDocument;
-    expect(validateInputAgainst(trainer, { input_images: "https://x/y.zip", steps: 2 }).map((f) => f.type)).toEqual(["number_gte"]);
-    expect(validateInputAgainst(trainer, { input_images: "https://x/y.zip", steps: 1000, lora_rank: 16 })).toEqual([]);
+    expect(inputKeyFor(trainer, "train")).toBe("TrainingInput");
+    expect(inputKeyFor(trainer, "predict")).toBe("Input");
+    expect(validateInputAgainst(trainer, { input_images: "https://x/y.zip", steps: 2 }, "TrainingInput").map((f) => f.type)).toEqual(["number_gte"]);
+    expect(validateInputAgainst(trainer, { input_images: "https://x/y.zip", steps: 6001 }, "TrainingInput").map((f) => f.type)).toEqual(["number_lte"]);
+    expect(validateInputAgainst(trainer, { input_images: "https://x/y.zip", steps: 1000, lora_rank: 16 }, "TrainingInput")).toEqual([]);
+    expect(emulatorValidate(trainer, { input_images: "https://x/y.zip", steps: 2 }, "train").map((f) => f.type)).toEqual(["number_gte"]);
+  });
+
+  it("the trainer's Input is its prediction schema: training inputs there fail (the bug this guards against)", () => {
+    const trainer = trainerSchema() as OpenApiDocument;
+    const input = { input_images: "https://x/y.zip", steps: 1000, resolution: "512,768,1024" };
+    const problems = validateInputAgainst(trainer, input).map((f) => `${f.type} ${f.field}`);
+    expect(problems).toContain("required input.prompt");
+    expect(problems).toContain("additional_property_not_allowed input.resolution");
+    expect(emulatorValidate(trainer, input).map((f) => `${f.type} ${f.field}`)).toContain("required input.prompt");
+  });
+
+  it("a version without TrainingInput falls back to Input for trainings (cog's legacy schemas)", () => {
+    const legacy = { components: { schemas: { Input: { type: "object", properties: { steps: { type: "integer" } } } } } } as OpenApiDocument;
+    expect(inputKeyFor(legacy, "train")).toBe("Input");
+    expect(emulatorValidate(legacy, { steps: "x" }, "train").map((f) => f.type)).toEqual(["invalid_type"]);
   });
 });

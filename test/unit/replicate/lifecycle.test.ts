@@ -42,10 +42,10 @@ describe("prediction lifecycle against the emulator", () => {
       const meta = await sharp(bytes).metadata();
       expect(meta.format).toBe("png");
       expect(meta.width).toBeGreaterThan(0);
-      // The download carried no Authorization header (outputs are public: replicate.md 1.7).
+      // The download carried no Authorization header (outputs are public: replicate/replicate-javascript lib/stream.js).
       const download = emu.requests.find((r) => r.path.startsWith("/delivery/"));
       expect(download?.auth).toBe("none");
-      // API calls: Bearer auth and our user agent (replicate.md 1.2).
+      // API calls: Bearer auth and our user agent (replicate/replicate-javascript index.js).
       const create = emu.requests.find((r) => r.createdId === prediction.id);
       expect(create).toMatchObject({ auth: "valid", authScheme: "Bearer", headers: { "user-agent": `headshot/${VERSION}` } });
     } finally {

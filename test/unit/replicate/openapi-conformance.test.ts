@@ -3,7 +3,7 @@
  * Replicate's published OpenAPI document (test/fixtures/replicate/, see PROVENANCE.md).
  *
  * Error statuses the document does not describe (401, 402, 422, 429, 5xx and most 404s) are
- * checked against the problem-details shape of replicate.md 2.9 instead.
+ * checked against the problem-details shape of replicate/replicate-python replicate/exceptions.py instead.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

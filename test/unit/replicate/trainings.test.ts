@@ -69,7 +69,9 @@ describe("trainings", () => {
     const trainer = await getLatestVersion(session, "ostris", "flux-dev-lora-trainer");
     expect(trainer.id).toMatch(/^[0-9a-f]{64}$/);
     const input = { input_images: zip.urls.get, trigger_word: "TOK", steps: 200, lora_rank: 8, autocaption: true };
-    await validateInput(session, { version: `ostris/flux-dev-lora-trainer:${trainer.id}` }, input);
+    await validateInput(session, { version: `ostris/flux-dev-lora-trainer:${trainer.id}` }, input, undefined, "train");
+    // The trainer's Input is its prediction schema (prompt required): training inputs do not fit it.
+    await expect(validateInput(session, { version: `ostris/flux-dev-lora-trainer:${trainer.id}` }, input)).rejects.toMatchObject({ code: "E_REPLICATE_INPUT_INVALID" });
 
     const trainings = new Trainings(session);
     const training = await trainings.create({ trainer: { owner: "ostris", name: "flux-dev-lora-trainer", version: trainer.id }, destination: "jane-doe/face-lora-jane", input });

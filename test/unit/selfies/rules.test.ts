@@ -58,6 +58,16 @@ describe("imageReasons", () => {
     expect(verdictOf(all)).toBe("reject");
   });
 
+  it.each<[string, ImageAnalysis, RegExp, RegExp]>([
+    ["too many blown highlights at a normal brightness", analysis({ faceLuma: { mean: 166, dark: 0, bright: 0.3 } }), /30% of it blown to white, over 25%/, /brightness/],
+    ["a bright mean", analysis({ faceLuma: { mean: 210, dark: 0, bright: 0.1 } }), /brightness 210\/255, over 200/, /white/],
+    ["too much crushed to black", analysis({ faceLuma: { mean: 100, dark: 0.3, bright: 0 } }), /30% of it crushed to black/, /brightness/],
+  ])("names the exposure measure that fired: %s", (_name, input, shown, notShown) => {
+    const [reason] = imageReasons(input);
+    expect(reason?.message).toMatch(shown);
+    expect(reason?.message).not.toMatch(notShown);
+  });
+
   it("keeps the documented thresholds ordered", () => {
     expect(THRESHOLDS.sharpnessReject).toBeLessThan(THRESHOLDS.sharpnessWarn);
     expect(THRESHOLDS.faceWidthReject).toBeLessThan(THRESHOLDS.faceWidthWarn);

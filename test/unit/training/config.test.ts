@@ -9,6 +9,7 @@ import { RECIPE_IDS } from "../../../src/training/recipes.js";
 const EXAMPLES = join(import.meta.dirname, "..", "..", "fixtures", "ai-toolkit-examples");
 const example = (file: string): Record<string, unknown> => parse(readFileSync(join(EXAMPLES, file), "utf8")) as Record<string, unknown>;
 const RTX4090 = { index: 0, name: "NVIDIA GeForce RTX 4090", totalMiB: 24564, freeMiB: 24100 };
+const A100_80 = { index: 0, name: "NVIDIA A100 80GB", totalMiB: 81920, freeMiB: 81000 };
 
 function plan(over: Partial<TrainPlanInput> = {}) {
   return buildTrainPlan({ name: "jane", home: "/home/u/.local/share/headshot", selfiesDir: "/home/u/selfies", gpu: RTX4090, ...over });
@@ -24,7 +25,7 @@ function keyPaths(value: unknown, prefix = ""): string[] {
 }
 
 // Keys that the upstream example has commented out (trigger_word, skip_first_sample, low_vram,
-// disable_sampling) or documents in ai-toolkit.md sections 2.3 and 2.5, plus our own meta.
+// disable_sampling) or documents in ostris/ai-toolkit config/examples/train_lora_flux_24gb.yaml; ostris/ai-toolkit ui/src/app/jobs/new/options.tsx, plus our own meta.
 const DOCUMENTED_EXTRAS = new Set([
   "config.process.trigger_word",
   "config.process.train.skip_first_sample",
@@ -80,7 +81,7 @@ describe("generated FLUX.1 configs keep the upstream examples' shape", () => {
   }
 });
 
-describe("FLUX.2 configs follow ai-toolkit.md section 2.5", () => {
+describe("FLUX.2 configs follow ostris/ai-toolkit ui/src/app/jobs/new/options.tsx", () => {
   const cases = [
     ["flux2-dev", "flux2", "black-forest-labs/FLUX.2-dev"],
     ["flux2-klein-4b", "flux2_klein_4b", "black-forest-labs/FLUX.2-klein-base-4B"],
@@ -88,7 +89,7 @@ describe("FLUX.2 configs follow ai-toolkit.md section 2.5", () => {
   ] as const;
   for (const [recipe, arch, repo] of cases) {
     it(recipe, () => {
-      const p = proc(buildJobConfig(plan({ recipe })) as unknown as Obj);
+      const p = proc(buildJobConfig(plan({ recipe, gpu: A100_80 })) as unknown as Obj);
       const model = p.model as Obj;
       expect(model.arch).toBe(arch);
       expect(model.name_or_path).toBe(repo);
@@ -104,10 +105,31 @@ describe("FLUX.2 configs follow ai-toolkit.md section 2.5", () => {
   }
 });
 
+describe("FLUX.2-dev memory floor: the 24B Mistral text encoder is loaded to the GPU in bf16 before quantizing", () => {
+  it.each([
+    ["RTX 4090 (24 GB)", RTX4090],
+    ["A100 40 GB", { index: 0, name: "NVIDIA A100 40GB", totalMiB: 40960, freeMiB: 40400 }],
+    ["48 GB card with a desktop on it", { index: 0, name: "NVIDIA RTX A6000", totalMiB: 49140, freeMiB: 46000 }],
+  ])("refuses on %s (exit 3) and names klein and Replicate", (_label, gpu) => {
+    expect(() => plan({ recipe: "flux2-dev", gpu })).toThrow(
+      expect.objectContaining({ code: "E_GPU_TOO_SMALL", exitCode: 3, hint: expect.stringMatching(/--model flux2-klein-4b.*--backend replicate/) }),
+    );
+    // Even with quantization asked for: the bf16 load comes first.
+    expect(() => plan({ recipe: "flux2-dev", gpu, quantize: true, lowVram: true })).toThrow(expect.objectContaining({ code: "E_GPU_TOO_SMALL" }));
+  });
+
+  it("accepts a free 48 GB card and larger; klein and FLUX.1 keep their own floors", () => {
+    expect(plan({ recipe: "flux2-dev", gpu: { index: 0, name: "NVIDIA RTX A6000", totalMiB: 49140, freeMiB: 48900 } }).recipe.id).toBe("flux2-dev");
+    expect(plan({ recipe: "flux2-dev", gpu: A100_80 }).recipe.id).toBe("flux2-dev");
+    expect(plan({ recipe: "flux2-klein-4b" }).recipe.id).toBe("flux2-klein-4b");
+    expect(plan({ recipe: "flux1-dev" }).recipe.id).toBe("flux1-dev");
+  });
+});
+
 describe("face defaults and flags", () => {
   it("uses face defaults for every recipe: rank 16-32, lr 1e-4, 1000-2000 steps, 512/768/1024, dropout 0.05, bf16", () => {
     for (const recipe of RECIPE_IDS) {
-      const p = proc(buildJobConfig(plan({ recipe })) as unknown as Obj);
+      const p = proc(buildJobConfig(plan({ recipe, gpu: A100_80 })) as unknown as Obj);
       const network = p.network as Obj;
       const train = p.train as Obj;
       expect(network.linear).toBeGreaterThanOrEqual(16);

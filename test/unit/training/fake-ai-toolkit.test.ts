@@ -1,5 +1,5 @@
 /**
- * The fake ai-toolkit itself must behave like run.py as ai-toolkit.md documents it, or the
+ * The fake ai-toolkit itself must behave like run.py as ostris/ai-toolkit documents it, or the
  * trainer tests prove nothing. These run it directly with hand-written configs.
  */
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -63,7 +63,7 @@ describe("fake run.py", () => {
     expect(r.stdout).toContain("Could not find config file does_not_exist");
   });
 
-  it("rejects an unknown process type (#437) and an empty dataset (#439)", async () => {
+  it("rejects an unknown process type (ostris/ai-toolkit#437) and an empty dataset (ostris/ai-toolkit#439)", async () => {
     const bad = join(root, "type.yaml");
     await writeFile(bad, "job: extension\nconfig:\n  name: x\n  process:\n    - type: diffusion_trainer_v9\n");
     expect((await runPy([bad])).stdout).toContain("Unknown process type: diffusion_trainer_v9");

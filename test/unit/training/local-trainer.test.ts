@@ -1,6 +1,6 @@
 /**
  * LocalAiToolkitTrainer against the fake ai-toolkit checkout: real execa, real files, the fake
- * run.py behaving as ai-toolkit.md describes. A hand-made dataset stands in for a prepared set.
+ * run.py behaving as ostris/ai-toolkit describes. A hand-made dataset stands in for a prepared set.
  */
 import { readdir, readFile, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";

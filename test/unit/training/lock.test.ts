@@ -15,7 +15,7 @@ afterEach(async () => {
 
 it("holds our pid while training and removes the lock when released", async () => {
   const release = await acquireTrainingLock(dir, "jane");
-  expect((await readFile(join(dir, "headshot.lock"), "utf8")).trim()).toBe(String(process.pid));
+  expect(JSON.parse(await readFile(join(dir, "headshot.lock"), "utf8"))).toMatchObject({ pid: process.pid });
   await release();
   await expect(stat(join(dir, "headshot.lock"))).rejects.toThrow();
 });
@@ -31,6 +31,6 @@ it("refuses while another live process holds it, and takes over a stale lock", a
   await new Promise((resolve) => other.once("exit", resolve));
   // That process is gone now: its lock is stale.
   const release = await acquireTrainingLock(dir, "jane");
-  expect((await readFile(join(dir, "headshot.lock"), "utf8")).trim()).toBe(String(process.pid));
+  expect(JSON.parse(await readFile(join(dir, "headshot.lock"), "utf8"))).toMatchObject({ pid: process.pid });
   await release();
 });

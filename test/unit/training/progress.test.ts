@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LineSplitter, parseClock, parseProgressLine, stripAnsi } from "../../../src/training/ai-toolkit/progress.js";
 
-// Lines in the exact format ai-toolkit.md section 5.1 records (tqdm 4.70.1's formatter).
+// Lines in the exact format ostris/ai-toolkit toolkit/progress_bar.py records (tqdm 4.70.1's formatter).
 const RECORDED = {
   slow: "my_first_flux_lora_v1:  12%|█▏        | 120/1000 [04:10<29:20,  2.00s/it, lr: 1.0e-04 loss: 4.123e-01]",
   fast: "my_first_flux_lora_v1:  12%|█▏        | 120/1000 [00:50<06:06,  2.40it/s, lr: 1.0e-04 loss: 4.123e-01]",

@@ -271,7 +271,7 @@ class FakeSDTrainer:
                 bar.close()
 
     def find_resume(self):
-        # newest by ctime of <name>*.safetensors / .pt / directories, skipping _LoRA & co (section 4)
+        # newest by ctime of <name>*.safetensors / .pt / directories, skipping _LoRA & co (ostris/ai-toolkit jobs/process/BaseSDTrainProcess.py)
         candidates = []
         for p in glob.glob(os.path.join(glob.escape(self.save_root), glob.escape(self.name) + "*")):
             base = os.path.basename(p)

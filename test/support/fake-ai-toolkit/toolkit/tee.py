@@ -1,7 +1,7 @@
 """-l/--log: tee stdout and stderr into FILE (append), like toolkit/print.py:setup_log_to_file.
 
 The real one calls os.makedirs on the directory part of FILE, so a bare file name fails
-(ai-toolkit.md section 1.1); this fake keeps that quirk.
+(ostris/ai-toolkit run.py); this fake keeps that quirk.
 """
 import os
 import sys

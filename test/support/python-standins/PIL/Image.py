@@ -42,3 +42,28 @@ def new(mode, size, color=0):
     if isinstance(color, int):
         color = (color, color, color)
     return Image(mode, size, color)
+
+
+def open(fp, mode="r"):  # noqa: A001 - the real function's name
+    """Reads a PNG's size from its IHDR chunk; the pixels become one mid-grey colour."""
+    if isinstance(fp, str):
+        import builtins
+
+        with builtins.open(fp, "rb") as handle:
+            head = handle.read(24)
+    else:
+        head = fp.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        raise OSError("stand-in PIL opens PNG files only")
+    width, height = struct.unpack(">II", head[16:24])
+    return _Opened((width, height))
+
+
+class _Opened(Image):
+    def __init__(self, size):
+        super().__init__("RGB", size, (128, 128, 128))
+
+    def convert(self, mode):
+        if mode not in ("RGB", "L"):
+            raise ValueError(f"stand-in PIL converts to RGB or L only, not {mode}")
+        return self

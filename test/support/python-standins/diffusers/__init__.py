@@ -315,3 +315,64 @@ class Flux2KleinPipeline(DiffusionPipeline):
 
 for _name in filter(None, (s.strip() for s in os.environ.get("STANDIN_DIFFUSERS_WITHOUT", "").split(","))):
     globals().pop(_name, None)
+
+
+class FluxInpaintPipeline(FluxPipeline):
+    """diffusers' pipelines/flux/pipeline_flux_inpaint.py: made from a loaded FluxPipeline with
+    DiffusionPipeline.from_pipe (shares every module, so the LoRA adapter too); img2img-style, it
+    runs the last int(num_inference_steps * strength) steps."""
+
+    @classmethod
+    def from_pipe(cls, pipeline, **kwargs):
+        if kwargs:
+            raise TypeError(f"stand-in from_pipe() takes no overrides, got {sorted(kwargs)}")
+        record("from_pipe", pipeline=cls.__name__, source=type(pipeline).__name__)
+        made = cls(pipeline.base, pipeline.dtype, pipeline.quantization_config)
+        made._source = pipeline
+        made.placement = pipeline.placement
+        return made
+
+    def __call__(
+        self,
+        prompt=None,
+        prompt_2=None,
+        negative_prompt=None,
+        negative_prompt_2=None,
+        true_cfg_scale=1.0,
+        image=None,
+        mask_image=None,
+        masked_image_latents=None,
+        height=None,
+        width=None,
+        padding_mask_crop=None,
+        strength=0.6,
+        num_inference_steps=28,
+        sigmas=None,
+        guidance_scale=7.0,
+        num_images_per_prompt=1,
+        generator=None,
+        latents=None,
+        prompt_embeds=None,
+        pooled_prompt_embeds=None,
+        ip_adapter_image=None,
+        ip_adapter_image_embeds=None,
+        negative_ip_adapter_image=None,
+        negative_ip_adapter_image_embeds=None,
+        negative_prompt_embeds=None,
+        negative_pooled_prompt_embeds=None,
+        output_type="pil",
+        return_dict=True,
+        joint_attention_kwargs=None,
+        callback_on_step_end=None,
+        callback_on_step_end_tensor_inputs=["latents"],  # noqa: B006 - mirrors the real default
+        max_sequence_length=512,
+    ):
+        if image is None or mask_image is None:
+            raise ValueError("stand-in FluxInpaintPipeline needs image and mask_image")
+        if not 0 <= strength <= 1:
+            raise ValueError(f"The value of strength should in [0.0, 1.0] but is {strength}")
+        # The shared transformer carries the adapters set on the pipeline it came from.
+        self.active = getattr(self, "_source", self).active
+        extra = {"strength": strength, "image_size": list(image.size), "mask_size": list(mask_image.size), "output_type": output_type}
+        return self._generate(prompt, height or image.size[1], width or image.size[0], max(1, int(num_inference_steps * strength)), guidance_scale,
+                              generator, callback_on_step_end, callback_on_step_end_tensor_inputs, extra)

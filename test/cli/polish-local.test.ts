@@ -1,0 +1,74 @@
+/**
+ * `headshot polish --backend local` with the real headshot_generate.py under the Python stand-ins
+ * (test/support/python-standins): one model load for the whole run, FluxInpaintPipeline made from the
+ * loaded pipeline (no second load), each face's region, mask, strength and seed reaching it.
+ */
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeEnv, makeFakeCheckout } from "../support/fake-ai-toolkit/harness.js";
+import { readJsonLines } from "../support/fake-local-gen/files.js";
+import { runCli } from "../support/run-cli.js";
+import { compareOutsideInside, polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
+
+const STANDINS = fileURLToPath(new URL("../support/python-standins", import.meta.url));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+let dir: string;
+let env: Record<string, string | undefined>;
+let record: string;
+beforeAll(async () => {
+  const ws = await polishWorkspace("headshot-polish-local-", { recipe: "flux1-dev", baseModel: "black-forest-labs/FLUX.1-dev" });
+  dir = ws.dir;
+  // The identity's LoRA: a real safetensors file with transformer LoRA keys (the stand-in reads it).
+  const toolkit = await makeFakeCheckout(dir);
+  const { buildSafetensors } = await import("../support/replicate-emulator/index.js");
+  const { writeFile } = await import("node:fs/promises");
+  await writeFile(join(dir, "jane.safetensors"), buildSafetensors(4, "ohwx"));
+  record = join(dir, "calls.jsonl");
+  env = {
+    ...fakeEnv(),
+    ...ws.env,
+    HOME: dir,
+    AI_TOOLKIT_DIR: toolkit,
+    AI_TOOLKIT_PYTHON: "python3",
+    PYTHONPATH: STANDINS,
+    PYTHONDONTWRITEBYTECODE: "1",
+    STANDIN_RECORD: record,
+    FAKE_GPU: "NVIDIA GeForce RTX 4090,24564,24100",
+  };
+}, 180_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("headshot polish --backend local", () => {
+  it("loads the model once, inpaints every face through from_pipe, and blends only inside the mask", async () => {
+    const r = await runCli(["--json", "polish", "out", "--identity", "jane", "--backend", "local", "--seed", "4"], { cwd: dir, env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json().at(-1)).toMatchObject({ type: "summary", ok: true, failed: 0, skipped: 1, costUsd: 0, placeholder: false });
+    const calls = await readJsonLines<Json>(record);
+    expect(calls.filter((c) => c.call === "from_pretrained")).toHaveLength(1);
+    expect(calls.filter((c) => c.call === "from_pipe")).toEqual([expect.objectContaining({ pipeline: "FluxInpaintPipeline", source: "FluxPipeline" })]);
+    const runs = calls.filter((c) => c.call === "__call__");
+    expect(runs).toHaveLength(2);
+    const manifest = JSON.parse(await readFile(join(dir, "out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+    for (const file of ["jane-01.jpg", "jane-02.jpg"]) {
+      const entry = manifest.images[file] as Json;
+      const face = entry.faces[0] as Json;
+      const run = runs.find((c) => c.generator_seed === face.seed);
+      expect(run, `the pipeline call for ${file}`).toMatchObject({
+        pipeline: "FluxInpaintPipeline",
+        width: 1024,
+        height: 1024,
+        num_inference_steps: 9, // int(28 x 0.35): only the last steps run
+        adapters: { identity: 1 },
+        extra: { strength: 0.35, image_size: [1024, 1024], mask_size: [1024, 1024] },
+      });
+      expect(run!.prompt).toBe(entry.prompt);
+      const cmp = await compareOutsideInside(join(dir, "out", file), join(dir, "out", POLISHED_DIR, entry.after.file), entry.faces);
+      expect(cmp.outsideDiffs).toBe(0);
+      expect(cmp.insideDiffs / cmp.insidePixels).toBeGreaterThan(0.5);
+    }
+  }, 240_000);
+});
