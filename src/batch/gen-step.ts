@@ -17,6 +17,8 @@ import { REHEARSAL_NOTICE } from "../curation/gallery-html.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { RunEvent, RunGenOutput } from "../generation/run-plan.js";
 import type { Identity } from "../identity/registry.js";
+import type { ScoreQueue } from "../scoring/score-queue.js";
+import type { ImageScore } from "../scoring/similarity.js";
 import type { GlobalSettings } from "../settings/settings.js";
 import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
 import { exists, readJson } from "../util/fs.js";
@@ -128,14 +130,16 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
   const doneBefore = plan.images.length - remaining.length;
   const outcome: PresetOutcome = { preset: preset.name, dir, status: "done", images: doneBefore, expected: plan.images.length, failed: 0, costUsd: costBefore };
   if (superseded) outcome.superseded = superseded;
+  let queue: ScoreQueue | undefined;
 
   if (remaining.length > 0 || (manifest && Object.values(manifest.images).some((e) => e.status !== "done"))) {
-    await generateRemaining(input, { plan, dir, remaining: remaining.length, costBefore, outcome, trainedVersion: source.trainedVersion });
+    queue = await generateRemaining(input, { plan, dir, remaining: remaining.length, costBefore, outcome, trainedVersion: source.trainedVersion });
   } else {
     input.onEvent({ type: "preset.skipped", person: person.name, preset: preset.name, dir, images: doneBefore });
   }
 
-  if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome));
+  const scored = await queue?.drain();
+  if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome, scored));
   return outcome;
 }
 
@@ -202,10 +206,12 @@ interface RemainingRun {
   costBefore: number;
   outcome: PresetOutcome;
   trainedVersion: string | undefined;
+  /** Scores each image as it lands (the engine's settle hook), while the others still run. */
+  queue?: ScoreQueue | undefined;
 }
 
-/** Reserves the estimate from the batch budget, runs the images not done yet, and records the outcome. */
-async function generateRemaining(input: GenStepInput, run: RemainingRun): Promise<void> {
+/** Reserves the estimate from the batch budget, runs the images not done yet, and records the outcome; returns the score queue to drain. */
+async function generateRemaining(input: GenStepInput, run: RemainingRun): Promise<ScoreQueue | undefined> {
   const { person } = input;
   const { plan, dir, remaining, outcome } = run;
   const { priceKey } = await import("../generation/run-plan.js");
@@ -216,6 +222,8 @@ async function generateRemaining(input: GenStepInput, run: RemainingRun): Promis
   if (!reservation) throw new BudgetStop(`${remaining} image${remaining === 1 ? "" : "s"} of ${person.name}/${outcome.preset}`, estimateUsd, input.budget);
   input.onEvent({ type: "preset.start", person: person.name, preset: outcome.preset, dir, remaining, total: plan.images.length, estimateUsd });
   let spentThisRun = 0;
+  // Scored as each image lands, while the others are still running (issue 18).
+  run.queue = await scoreQueueFor(input, dir);
   try {
     const { result } = await runInSlots(input, run);
     spentThisRun = result.spentThisRunUsd;
@@ -225,6 +233,7 @@ async function generateRemaining(input: GenStepInput, run: RemainingRun): Promis
   } finally {
     reservation.settle(spentThisRun);
   }
+  return run.queue;
 }
 
 /** Runs the plan on as many of the batch's prediction slots as it can use, giving back the idle ones. */
@@ -263,6 +272,7 @@ async function runInSlots(input: GenStepInput, run: RemainingRun): Promise<RunGe
       },
       now: input.now,
       rehearsal,
+      ...(run.queue ? { gate: run.queue } : {}),
     });
   });
 }
@@ -289,6 +299,15 @@ async function recordResult(input: GenStepInput, run: RemainingRun, result: Engi
 async function rehearsalOf(input: GenStepInput): Promise<RehearsalSource> {
   const { loadRehearsalSource } = await import("../generation/rehearsal/source.js");
   return loadRehearsalSource({ home: input.home, identity: input.identity, signal: input.signal });
+}
+
+async function scoreQueueFor(input: GenStepInput, dir: string): Promise<ScoreQueue | undefined> {
+  if (!wantsCuration(input.person) || input.person.backend === "test") return undefined;
+  const { referenceFromIdentity } = await import("../scoring/reference.js");
+  const reference = referenceFromIdentity(input.identity);
+  if (!reference) return undefined;
+  const { ScoreQueue } = await import("../scoring/score-queue.js");
+  return new ScoreQueue(reference, { outDir: dir, home: input.home, signal: input.signal });
 }
 
 function manifestCost(manifest: Manifest | undefined): number {
@@ -322,7 +341,7 @@ async function enospcError(error: unknown, dir: string, images: number): Promise
   });
 }
 
-async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, dir: string, outcome: PresetOutcome): Promise<void> {
+async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, dir: string, outcome: PresetOutcome, scored?: Map<string, ImageScore>): Promise<void> {
   const { person, identity } = input;
   const { readManifest } = await import("../generation/manifest.js");
   const manifest = await readManifest(dir);
@@ -355,6 +374,7 @@ async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, di
       moveRejected: false,
       crops: person.crops,
       sidecars: "all",
+      ...(scored ? { scored } : {}),
       title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · PREVIEW (TEST PLACEHOLDERS)" : ""}`,
       notice: person.backend === "test" ? REHEARSAL_NOTICE : undefined,
       signal: input.signal,

@@ -65,15 +65,18 @@ async function faceModelsCheck(): Promise<DoctorCheck> {
     // face workers do (src/selfies/faces.ts packagePaths).
     const main = require.resolve("@vladmandic/human");
     const models = join(dirname(main), "..", "models");
-    await access(join(models, "faceres.json"), constants.R_OK);
+    await access(join(models, "facemesh.json"), constants.R_OK);
     await access(join(models, "blazeface.json"), constants.R_OK);
+    // The likeness descriptor and the landmarks its chip needs (issue 18).
+    const faceApi = join(dirname(require.resolve("@vladmandic/face-api/package.json")), "model");
+    for (const name of ["ssd_mobilenetv1_model", "face_landmark_68_model", "face_recognition_model"]) await access(join(faceApi, `${name}-weights_manifest.json`), constants.R_OK);
     return { id: "faces", label: "face models (offline)", status: "ok", detail: models, required: false };
   } catch {
     return {
       id: "faces",
       label: "face models (offline)",
       status: "missing",
-      detail: "@vladmandic/human models not found",
+      detail: "@vladmandic/human or @vladmandic/face-api models not found",
       fix: "reinstall dependencies with `npm ci`; check needs them",
       required: false,
     };

@@ -8,6 +8,7 @@
 import { rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { InterruptedError, UsageError } from "../errors.js";
+import { IDENTITY_THRESHOLDS } from "../scoring/calibration.js";
 import type { EngineResult } from "../generation/engine.js";
 import type { ManifestStore } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
@@ -18,6 +19,7 @@ import type { CurationStop } from "./outcome.js";
 import { selecting, type GenerateOptions } from "./options.js";
 import { UntilGate } from "./until-gate.js";
 import { PLACEHOLDER_NOTICE, REHEARSAL_NOTICE } from "../curation/gallery-html.js";
+import type { ScoreQueue } from "../scoring/score-queue.js";
 
 export const REJECTED_DIR = "rejected";
 
@@ -37,6 +39,26 @@ export interface CurationPlace {
 export interface Curation {
   reference: IdentityReference | undefined;
   gate: UntilGate | undefined;
+  /** Plain `gen --identity/--ref`: scores each image as it lands (src/scoring/score-queue.ts). */
+  queue?: ScoreQueue | undefined;
+}
+
+/** The pipelined scorer for a plain scored batch, or undefined (not scoring, placeholders, no reference yet). */
+async function scoreQueueFor(options: GenerateOptions, plan: GenPlan, place: CurationPlace, io: UseCaseIo<CurationEvent>, reference: IdentityReference | undefined): Promise<ScoreQueue | undefined> {
+  if (options.score === false || options.backend === "test" || !(options.identity || options.ref)) return undefined;
+  let ref = reference;
+  if (!ref) {
+    try {
+      const { loadReference } = await import("../scoring/reference.js");
+      ref = await loadReference({ home: place.home, ...(options.identity ? { identity: options.identity } : { selfies: resolve(place.cwd, options.ref!) }), signal: io.signal });
+    } catch (error) {
+      // finishCuration reports it (scoring is a bonus for a plain batch).
+      if (error instanceof UsageError) return undefined;
+      throw error;
+    }
+  }
+  const { ScoreQueue } = await import("../scoring/score-queue.js");
+  return new ScoreQueue(ref, { outDir: plan.outDir, home: place.home, signal: io.signal });
 }
 
 /**
@@ -50,7 +72,7 @@ export async function prepareCuration(options: GenerateOptions, plan: GenPlan, p
     const { loadReference } = await import("../scoring/reference.js");
     reference = await loadReference({ home, ...(options.identity ? { identity: options.identity } : { selfies: resolve(place.cwd, options.ref!) }), signal: io.signal });
   }
-  if (options.until === undefined && options.budget === undefined) return { reference, gate: undefined };
+  if (options.until === undefined && options.budget === undefined) return { reference, gate: undefined, queue: await scoreQueueFor(options, plan, place, io, reference) };
   const { PRICE_TABLE } = await import("../pricing/prices.js");
   const { priceKey } = await import("../generation/run-plan.js");
   const gate = new UntilGate({
@@ -158,12 +180,12 @@ export async function finishCuration(
   const { plan, store, options, place } = run;
   const { afterBatch } = await import("../curation/after-batch.js");
   const { REJECT_MESSAGES } = await import("../curation/rejected.js");
-  const scored = curation.gate?.scores;
+  const scored = curation.gate?.scores ?? (await curation.queue?.drain());
   // Placeholders without a person have no face: scoring them would only set every one aside.
   // Rehearsal previews (a known person) show faces and are scored for real.
   const faceless = run.placeholder && !run.rehearsal;
   let compare = options.score !== false && !faceless && Boolean(options.identity || options.ref);
-  const warnings: string[] = [...(curation.gate?.warnings ?? [])];
+  const warnings: string[] = [...(curation.gate?.warnings ?? []), ...(curation.queue?.warnings ?? [])];
   if (faceless && selecting(options)) warnings.push("--backend test without a person makes placeholders without faces: nothing was scored or set aside");
   if (compare && !curation.reference) {
     // Plain `gen --identity`: scoring is a bonus; an identity without a selfie summary or dataset
@@ -190,7 +212,7 @@ export async function finishCuration(
       ...(compare && options.ref ? { selfies: resolve(place.cwd, options.ref) } : {}),
       ...(options.keepBest !== undefined ? { keep: options.keepBest } : {}),
       // --until keeps what passes: the minimum applies even when not given.
-      ...(options.minSimilarity !== undefined || options.until !== undefined ? { minSimilarity: options.minSimilarity ?? 0.8 } : {}),
+      ...(options.minSimilarity !== undefined || options.until !== undefined ? { minSimilarity: options.minSimilarity ?? IDENTITY_THRESHOLDS.match } : {}),
       crops: Boolean(options.crops),
       title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}${run.rehearsal ? " · PREVIEW (TEST PLACEHOLDERS)" : run.placeholder ? " · TEST PLACEHOLDERS" : ""}`,
       ...(scored ? { scored } : {}),

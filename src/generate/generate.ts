@@ -188,7 +188,7 @@ async function generateLocked(
   const rehearsal = await rehearsalFor(options, place, io.signal);
   if (rehearsal) io.onEvent({ type: "rehearsal.ready", source: rehearsal.label });
   let memory: MemoryMode | undefined;
-  const output = await runPlan(req, { plan, source, concurrency, resume, gate: curation.gate, rehearsal }, io, (event) => {
+  const output = await runPlan(req, { plan, source, concurrency, resume, gate: curation.gate ?? curation.queue, rehearsal }, io, (event) => {
     if (event.type === "gen.local.memory") memory = { ...event };
   });
   const { result } = output;

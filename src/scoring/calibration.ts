@@ -1,34 +1,45 @@
 /**
- * Identity thresholds for the faceres descriptor (@vladmandic/human 3.3.6, WASM), expressed on the
- * *relative* similarity of similarity.ts: an output's mean cosine to the selfies divided by the
- * selfies' own mean pairwise cosine. 1.0 means "as much like you as your selfies are like each
- * other". Raw faceres cosines do not follow ArcFace's 0.5 rule (vladmandic/human, the faceres model: 0.72 for
- * one person across photos, 0.36-0.49 for different people), which is why the raw number is never
- * judged on its own.
+ * Likeness thresholds for the dlib ResNet face descriptor as ported by @vladmandic/face-api 1.7.15
+ * (128 values, run on tfjs WASM next to Human, see src/selfies/face-worker-source.ts), chosen
+ * on real photos (issue 18). Two numbers judge an output against the selfies:
+ * - `similarity`, the mean cosine of the output to the selfies (raw, comparable across people);
+ * - `relative`, that mean divided by the selfies' own mean pairwise cosine (1.0 = as much like
+ *   you as your photos are like each other).
+ * A verdict needs both: the floor on raw similarity stops a stranger who happens to sit close to
+ * a loose reference set; the relative score stops a look-alike against a tight one.
  *
- * Measured by test/unit/scoring/calibration.test.ts (which re-measures and fails if these stop
- * separating the people). Reference: 6 "selfies" built from astronaut.png (Eileen Collins: crops,
- * a flip, re-lit, rotated 7 degrees, scaled); their pairwise cosine: mean 0.947, p10 0.925.
- * "Generated" 1 MP outputs: the same 8 transformations applied to both portraits (square crop,
- * re-lit +20% / -25%, teal background, small on a beige canvas, rotated 6 degrees, blur 1.6,
- * warm colour cast). Measured 2026-11-27:
+ * Measured with test/bench/likeness.mjs on 87 real photos of 29 people (sources and results in
+ * test/bench/LIKENESS.md), 2026-12-07. Photo against photo (130 genuine pairs, 3611 strangers):
  *
- * | outputs                                       | faceres cosine | relative    |
- * | --------------------------------------------- | -------------- | ----------- |
- * | Collins (the identity), 8 transformations     | 0.932-0.966    | 0.984-1.020 |
- * | Hopper (another person), same 8 transforms    | 0.371-0.390    | 0.392-0.412 |
+ * | descriptor                                       | equal error rate | genuine min / median | strangers p99 / max |
+ * | ------------------------------------------------ | ---------------- | -------------------- | ------------------- |
+ * | Human faceres (before)                           | 3.1%             | 0.415 / 0.691        | 0.557 / 0.629       |
+ * | dlib ResNet, landmarks from face-api's SSD       | 0.92%            | 0.906 / 0.960        | 0.907 / 0.939       |
+ * | dlib ResNet, landmarks from Human's box x3 (now) | 1.36%            | 0.868 / 0.957        | 0.907 / 0.925       |
  *
- * The gap is wide on fixtures made from one photo; real selfies spread more (pairwise mean ~0.72
- * per the reference's measurement), and another person then reads 0.36-0.49 / 0.72 = 0.50-0.68.
- * So `notYou` sits above that range and `match` well above it, leaving a "doubtful" band where a
- * person should look:
+ * Verdicts, as shipped: each photo of a person with 3+ photos scored against that person's other
+ * photos (60 genuine probes: lowest similarity 0.925, relative 0.961) and every photo against every
+ * other person with 2+ photos (2006 stranger probes: highest similarity 0.920, relative 1.024). With
+ * match = similarity >= 0.92 and relative >= 0.95: 60 of 60 genuine and 0 of 2006 strangers match
+ * (that only bounds the stranger rate below ~0.15%); 10.6% of strangers are `doubtful`. The
+ * thresholds were chosen with SSD's landmarks and still hold with the faster landmarks.
  */
 export const IDENTITY_THRESHOLDS = {
-  /** relative >= match: looks like you. */
-  match: 0.8,
-  /** doubtful <= relative < match: might be you; look before you use it. Below: not you. */
-  doubtful: 0.7,
+  /** relative >= match (and similarity >= matchFloor): looks like you. */
+  match: 0.95,
+  /** Raw mean cosine a match needs whatever the relative score. */
+  matchFloor: 0.92,
+  /**
+   * doubtful <= relative < match (and similarity >= doubtfulFloor): look at it yourself. About
+   * one stranger in ten of the measured set lands here, so it is never "probably you".
+   */
+  doubtful: 0.9,
+  doubtfulFloor: 0.88,
 } as const;
+
+/** The descriptor the thresholds belong to, stored with every identity's selfie summary. */
+export const DESCRIPTOR_MODEL = "face-api-dlib-resnet";
+export const DESCRIPTOR_DIMS = 128;
 
 /**
  * Quality limits on the face of a generated image, reusing the selfie rules' scale (measured on

@@ -4,6 +4,7 @@
  * on the spot with the selfie checker (only the photos `check` would use count).
  */
 import { UsageError } from "../errors.js";
+import { DESCRIPTOR_MODEL } from "./calibration.js";
 import { getIdentity, embeddingCentroid, type Identity } from "../identity/registry.js";
 import type { IdentityReference } from "./similarity.js";
 
@@ -36,6 +37,9 @@ export function referenceFromIdentity(identity: Identity): IdentityReference | u
   const summary = identity.selfies.embedding;
   const spread = identity.selfies.selfSimilarity;
   if (!summary || !spread || summary.count < MIN_REFERENCE_SELFIES || summary.centroid.length === 0) return undefined;
+  // Registered with another face model (faceres before issue 18): its numbers mean nothing to
+  // this one's thresholds, so the caller measures the training images again.
+  if (summary.model !== DESCRIPTOR_MODEL) return undefined;
   return {
     label: `identity ${identity.name}`,
     centroid: summary.centroid,

@@ -1,6 +1,7 @@
 /**
  * Scores image files against an identity: one decode and one face-model pass per image through
- * the selfie checker's analyser (src/selfies/analyze.ts: shrink-on-load to 1024 px, Human faceres,
+ * the selfie checker's analyser (src/selfies/analyze.ts: shrink-on-load to 1024 px, Human's detector and face-api's
+ * dlib descriptor,
  * blur and exposure on the face), cached by content hash in HEADSHOT_HOME like `check`'s, so
  * re-scoring a folder or a kept image costs only the hashing.
  */

@@ -39,13 +39,22 @@ export function qualityFloor(score: Pick<ImageScore, "quality" | "face" | "width
   return undefined;
 }
 
+/**
+ * The raw-similarity floor that goes with a relative threshold: `match`'s by default; a lower
+ * --min-similarity lowers it to `doubtful`'s, never below (calibration.ts: that floor is what keeps
+ * strangers out).
+ */
+export function rawFloor(minSimilarity: number): number {
+  return minSimilarity >= IDENTITY_THRESHOLDS.match ? IDENTITY_THRESHOLDS.matchFloor : IDENTITY_THRESHOLDS.doubtfulFloor;
+}
+
 function reasonFor(score: ImageScore, minSimilarity: number): RejectReason | undefined {
   if (score.verdict === "unreadable") return "unreadable";
   if (score.faces === 0 || score.relative === undefined) return "no_face";
   if (score.faces > 1) return "multiple_faces";
   const floor = qualityFloor(score);
   if (floor) return floor;
-  if (score.relative < minSimilarity) return "below_min_similarity";
+  if (score.relative < minSimilarity || (score.similarity ?? 0) < rawFloor(minSimilarity)) return "below_min_similarity";
   return undefined;
 }
 

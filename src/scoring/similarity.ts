@@ -2,8 +2,8 @@
  * Identity scoring (pure): how much a generated face looks like the person, relative to how much
  * the person's own selfies look like each other, plus a face-quality reading and a verdict.
  *
- * Why relative: faceres cosines have no universal "same person" line (vladmandic/human, the faceres model),
- * but the selfies' spread is the person's own yardstick. With n unit selfie embeddings e_i and
+ * Why relative as well as raw: the selfies' spread is the person's own yardstick, and a raw floor
+ * keeps a stranger out when that spread is loose (thresholds and measurements in calibration.ts). With n unit selfie embeddings e_i and
  * their normalised centroid c, the mean cosine of an output x to the selfies is
  *   mean_i cos(x, e_i) = cos(x, c) * |sum e_i| / n,  |sum e_i|^2 / n^2 = (1 + (n-1) * m) / n
  * where m is the selfies' mean pairwise cosine. So the registry's centroid, count and pairwise
@@ -47,7 +47,7 @@ export interface ImageScore {
   faces: number;
   /** Largest face, [x, y, w, h] in image pixels. */
   face?: { box: [number, number, number, number]; score: number; yaw: number; pitch: number; roll: number };
-  /** Mean faceres cosine to the selfies (model-specific, for the record). */
+  /** Mean descriptor cosine to the selfies (model-specific; see calibration.ts). */
   similarity?: number;
   /** similarity / selfies' own mean pairwise cosine: ~1 = looks like you (see calibration.ts). */
   relative?: number;
@@ -72,9 +72,11 @@ export function relativeSimilarity(similarity: number, ref: IdentityReference): 
   return similarity / Math.max(1e-6, ref.self.mean);
 }
 
-export function identityVerdict(relative: number): "match" | "doubtful" | "not_you" {
-  if (relative >= IDENTITY_THRESHOLDS.match) return "match";
-  if (relative >= IDENTITY_THRESHOLDS.doubtful) return "doubtful";
+/** Verdict from both the relative score and the raw similarity (see calibration.ts for why both). */
+export function identityVerdict(relative: number, similarity: number): "match" | "doubtful" | "not_you" {
+  const t = IDENTITY_THRESHOLDS;
+  if (relative >= t.match && similarity >= t.matchFloor) return "match";
+  if (relative >= t.doubtful && similarity >= t.doubtfulFloor) return "doubtful";
   return "not_you";
 }
 
@@ -150,13 +152,13 @@ export function judge(measures: FaceMeasures, ref: IdentityReference): Pick<Imag
     verdict = "no_face";
     note = "A face was found but could not be described.";
   } else {
-    verdict = identityVerdict(relative);
+    verdict = identityVerdict(relative, similarity ?? 0);
     const pct = Math.round(relative * 100);
     note =
       verdict === "match"
         ? `Looks like you (${pct}% of your selfies' own likeness).`
         : verdict === "doubtful"
-          ? `Might not look like you (${pct}%); check it before using it.`
+          ? `Uncertain likeness (${pct}%): look at it yourself before using it.`
           : `Does not look like you (${pct}%).`;
   }
   const out: Pick<ImageScore, "similarity" | "relative" | "verdict" | "quality" | "rank" | "note"> = {

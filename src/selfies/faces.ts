@@ -1,5 +1,6 @@
 /**
- * Offline face detection and faceres embeddings with @vladmandic/human on its WASM backend,
+ * Offline face detection (@vladmandic/human) and likeness descriptors (@vladmandic/face-api's
+ * dlib ResNet port) on the tfjs WASM backend,
  * run in worker threads (face-worker-source.ts): tfjs-backend-wasm is single-threaded in Node, so
  * a pool of workers is how both cores run the models at once (issue 3's bench), and the main
  * thread stays free to decode the next photo with sharp.
@@ -26,7 +27,11 @@ export interface FaceResult {
   yaw: number;
   pitch: number;
   roll: number;
-  /** faceres descriptor (1024 values), unit-normalised; empty when the model gave none. */
+  /**
+   * Likeness descriptor: dlib's ResNet descriptor as ported by @vladmandic/face-api (128 values),
+   * unit-normalised; empty when none could be computed. Chosen over Human's faceres by measurement
+   * on real photos (test/bench/LIKENESS.md, issue 18).
+   */
   embedding: number[];
 }
 
@@ -42,8 +47,16 @@ export interface DetectOptions {
   minScore?: number;
 }
 
-/** Detector settings; also part of the analysis cache key (check-cache.ts). */
-export const FACE_MODEL_ID = "human-3.3.6/blazeface-back+facemesh+faceres/wasm/max10/second-box-0.5";
+/**
+ * Where the descriptor's 68 landmarks start from. Default: Human's box (already found for `check`),
+ * then twice more on a box derived from the landmarks the way face-api's SSD frames a face
+ * (face-worker-source.ts). HEADSHOT_LIKENESS_DETECTOR=ssd runs face-api's SSD MobileNet first
+ * instead: as accurate on the real set but about 4x slower per photo (test/bench/LIKENESS.md).
+ * For benchmarks, not a tuning knob. Part of the analysis cache key (check-cache.ts).
+ */
+const LIKENESS_DETECTOR: "ssd" | "human" = process.env.HEADSHOT_LIKENESS_DETECTOR === "ssd" ? "ssd" : "human";
+export const FACE_MODEL_ID = `human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-${LIKENESS_DETECTOR}+lm68x3+dlib-resnet/wasm/max10/second-box-0.5`;
+
 const MAX_DETECTED = 10;
 const DEFAULT_MIN_SCORE = 0.5;
 /**
@@ -56,6 +69,8 @@ const SECONDARY_MIN_BOX_SCORE = 0.5;
 
 interface WorkerPaths {
   humanFile: string;
+  faceApiFile: string;
+  faceApiModelDir: string;
   modelDir: string;
   wasmDir: string;
   tfCore: string;
@@ -66,14 +81,18 @@ function packagePaths(): WorkerPaths {
   try {
     // "require" resolves to dist/human.node.js; its sibling is the WASM build we want.
     const humanDist = dirname(require.resolve("@vladmandic/human"));
+    const faceApiRoot = dirname(require.resolve("@vladmandic/face-api/package.json"));
     return {
       humanFile: join(humanDist, "human.node-wasm.js"),
+      // The node-wasm build shares @tensorflow/tfjs-backend-wasm with Human (one backend per worker).
+      faceApiFile: join(faceApiRoot, "dist", "face-api.node-wasm.js"),
+      faceApiModelDir: join(faceApiRoot, "model"),
       modelDir: join(humanDist, "..", "models"),
       wasmDir: join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/"),
       tfCore: require.resolve("@tensorflow/tfjs-core"),
     };
   } catch (error) {
-    throw new DependencyError("The face models (@vladmandic/human, @tensorflow/tfjs-backend-wasm) are not installed.", {
+    throw new DependencyError("The face models (@vladmandic/human, @vladmandic/face-api, @tensorflow/tfjs-backend-wasm) are not installed.", {
       hint: "Reinstall headshot: npm install -g headshot",
       cause: error,
     });
@@ -94,7 +113,8 @@ function humanConfig(paths: WorkerPaths): Record<string, unknown> {
       detector: { maxDetected: MAX_DETECTED, rotation: false, minConfidence: 0.3, return: false, skipFrames: 0, skipTime: 0 },
       mesh: { enabled: true },
       iris: { enabled: false },
-      description: { enabled: true, skipFrames: 0, skipTime: 0 },
+      // faceres is replaced by face-api's dlib descriptor (face-worker-source.ts): one CNN pass less.
+      description: { enabled: false },
       emotion: { enabled: false },
       antispoof: { enabled: false },
       liveness: { enabled: false },
@@ -115,7 +135,10 @@ interface RawFace {
   /** The detector's (BlazeFace) own confidence, before the face mesh refines the score. */
   boxScore: number;
   angle: { yaw: number; pitch: number; roll: number } | null;
+  /** Human's faceres (kept in the message for debugging; not used for likeness). */
   embedding: number[];
+  /** dlib ResNet descriptor from face-api (see face-worker-source.ts). */
+  descriptor?: number[];
 }
 type WorkerMessage =
   | { type: "ready" }
@@ -171,7 +194,7 @@ class FacePool {
       eval: true,
       // The source is CommonJS: do not inherit flags such as --input-type=module from the parent.
       execArgv: [],
-      workerData: { ...this.paths, config: humanConfig(this.paths) },
+      workerData: { ...this.paths, config: humanConfig(this.paths), likenessDetector: LIKENESS_DETECTOR },
     });
     const slot: Slot = { worker, busy: 0, pending: new Map(), ready: Promise.resolve(), isReady: false };
     slot.ready = new Promise<void>((resolve, reject) => {
@@ -335,7 +358,7 @@ export async function detectFaces(input: string | Uint8Array | RgbImage, options
       yaw: toDegrees(f.angle?.yaw),
       pitch: toDegrees(f.angle?.pitch),
       roll: toDegrees(f.angle?.roll),
-      embedding: f.embedding.length ? normalise(f.embedding) : [],
+      embedding: f.descriptor?.length ? normalise(f.descriptor) : [],
     }));
   return dedupeFaces(faces);
 }

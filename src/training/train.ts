@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { SelfiesRejectedError, UsageError } from "../errors.js";
+import { DESCRIPTOR_MODEL } from "../scoring/calibration.js";
 import { identityPaths, validateIdentityName } from "../identity/paths.js";
 import { embeddingCentroid, findIdentity, saveIdentity, sha256File, type Identity } from "../identity/registry.js";
 import type { CheckReport } from "../selfies/types.js";
@@ -313,7 +314,7 @@ async function identityRecord(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent
       usable: set.usable,
       total: set.total,
       ...(set.selfSimilarity ? { selfSimilarity: set.selfSimilarity } : {}),
-      ...(centroid ? { embedding: { model: "human-faceres", dims: centroid.length, count: embeddings.length, centroid } } : {}),
+      ...(centroid ? { embedding: { model: DESCRIPTOR_MODEL, dims: centroid.length, count: embeddings.length, centroid } } : {}),
     },
     createdAt: io.now().toISOString(),
   };

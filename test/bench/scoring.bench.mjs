@@ -83,7 +83,9 @@ export default async function bench() {
 
     const collins = scores.filter((s) => s.file.includes("collins-"));
     const hopper = scores.filter((s) => s.file.includes("hopper-"));
-    const correct = collins.filter((s) => s.verdict === "match").length + hopper.filter((s) => s.verdict === "not_you").length;
+    // Hopper is a look-alike for the dlib descriptor (issue 18): "doubtful" (look at it) is an
+    // honest answer for her; only "match" would be wrong.
+    const correct = collins.filter((s) => s.verdict === "match").length + hopper.filter((s) => s.verdict !== "match").length;
     const ratio = scoreSeconds / decodeSeconds;
     await faces.closeFaceModel?.();
     return {

@@ -82,7 +82,7 @@ describe("headshot check on a planted folder", () => {
     first = await run(["check", dir, "--json", "--fix", "--out", out, "--trigger", "zwx", "--class", "woman"], env);
     images = first.lines.filter((l) => l.type === "image") as typeof images;
     summary = first.lines.at(-1) as typeof summary;
-  }, 120_000);
+  }, 300_000);
 
   it("exits 0 and ends --json output with the summary", () => {
     expect(first.stderr).toBe("");

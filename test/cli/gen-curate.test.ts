@@ -10,6 +10,7 @@ import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runCheck } from "../../src/selfies/index.js";
 import { embeddingCentroid } from "../../src/identity/registry.js";
+import { DESCRIPTOR_MODEL, IDENTITY_THRESHOLDS } from "../../src/scoring/calibration.js";
 import { readXmpFields } from "../../src/generation/xmp.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
 import { runCli, tempWorkspace } from "../support/run-cli.js";
@@ -69,7 +70,7 @@ beforeAll(async () => {
     usable: report.set.usable,
     total: report.set.total,
     selfSimilarity: report.set.selfSimilarity!,
-    embedding: { model: "human-faceres", dims: 1024, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
+    embedding: { model: DESCRIPTOR_MODEL, dims: embeddings[0]!.length, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
   };
 }, 180_000);
 afterAll(async () => {
@@ -113,12 +114,15 @@ describe("gen --keep-best --crops", () => {
       expect(e.score).toMatchObject({ faces: 1, verdict: expect.any(String), relative: expect.any(Number) });
     }
     for (const e of kept) {
-      expect(e.score.relative).toBeGreaterThan(0.8);
+      expect(e.score.relative).toBeGreaterThanOrEqual(IDENTITY_THRESHOLDS.match);
+      expect(e.score.verdict).toBe("match");
       expect(e.file).not.toMatch(/^rejected\//);
       expect(e.crops).toHaveLength(5);
     }
     for (const e of aside) {
-      expect(e.score.relative).toBeLessThan(0.7);
+      // Hopper against near-identical Collins "selfies": high relative, under the raw floor.
+      expect(e.score.verdict).not.toBe("match");
+      expect(e.score.similarity).toBeLessThan(IDENTITY_THRESHOLDS.matchFloor);
       expect(e.file).toMatch(/^rejected\//);
       expect(e.rejectedReason).toBe("below_min_similarity");
       const sidecar = JSON.parse(await readFile(join(out, e.file.replace(/\.png$/, ".json")), "utf8"));

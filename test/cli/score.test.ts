@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCheck } from "../../src/selfies/index.js";
 import { embeddingCentroid, saveIdentity, type Identity } from "../../src/identity/registry.js";
+import { DESCRIPTOR_MODEL } from "../../src/scoring/calibration.js";
 import { runCli } from "../support/run-cli.js";
 import { collinsSelfies, generatedLike, noFace, twoPeople, writeAll } from "../unit/scoring/build-outputs.js";
 
@@ -57,7 +58,7 @@ beforeAll(async () => {
       usable: report.set.usable,
       total: report.set.total,
       selfSimilarity: report.set.selfSimilarity!,
-      embedding: { model: "human-faceres", dims: 1024, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
+      embedding: { model: DESCRIPTOR_MODEL, dims: embeddings[0]!.length, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
     },
     createdAt: "2026-11-27T06:00:00.000Z",
   };
@@ -72,7 +73,9 @@ describe("headshot score", () => {
     const row = (file: string): string => r.stdout.split("\n").find((l) => l.startsWith(file)) ?? "";
     expect(row("collins-full.jpg")).toMatch(/collins-full\.jpg\s+1\s+\d+%\s+match/);
     expect(row("collins-teal.jpg")).toMatch(/\s1\s+\d+%\s+match/);
-    expect(row("hopper-full.jpg")).toMatch(/\s1\s+[3-5]\d%\s+not_you/);
+    // Hopper reads ~90% relative to 6 near-identical Collins "selfies" but stays under the raw
+    // similarity floor (src/scoring/calibration.ts): not a match whatever the relative number.
+    expect(row("hopper-full.jpg")).toMatch(/\s1\s+\d+%\s+not_you/);
     expect(row("no-face.jpg")).toMatch(/\s0\s+-\s+no_face/);
     expect(row("two-people.jpg")).toMatch(/\s2\s+\d+%\s+multiple_faces/);
     expect(r.stdout).not.toContain("notes.txt");

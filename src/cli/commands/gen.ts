@@ -75,7 +75,7 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .option("--concurrency <n>", "images in flight at once (default 6: far below Replicate's 600 creates/min)", wholeNumber("--concurrency", 1, 64))
     .option("--dry-run", "print the plan with cost and time estimates; generate nothing")
     .option("--keep-best <k>", "keep the K images that look most like you; move the rest to <out>/rejected/", wholeNumber("--keep-best", 1, 1000))
-    .option("--min-similarity <r>", "likeness an image needs to be kept, relative to your selfies (default 0.8)", decimal("--min-similarity", 0, 2))
+    .option("--min-similarity <r>", "likeness an image needs to be kept, relative to your selfies (default 0.95, with a raw similarity floor)", decimal("--min-similarity", 0, 2))
     .option("--until <k>", "keep generating until K images look like you (within --max-count and --budget)", wholeNumber("--until", 1, 1000))
     .option("--max-count <n>", "with --until: make at most this many images (default 3 x K)", wholeNumber("--max-count", 1, 1000))
     .option("--budget <usd>", "stop creating before the batch's estimated cost would pass this many US dollars", decimal("--budget", 0, 100_000))

@@ -26,7 +26,8 @@ Examples:
   headshot score ./out --identity jane --json                   one JSON line per image, then a summary
 
 Likeness is relative: 100% means "as much like you as your selfies are like each other".
-Verdicts: match (>= ${M}%), doubtful (${D}-${M}%), not_you (< ${D}%), no_face, multiple_faces, unreadable.
+Verdicts: match (>= ${M}% and raw similarity >= ${IDENTITY_THRESHOLDS.matchFloor}), doubtful (>= ${D}% and >= ${IDENTITY_THRESHOLDS.doubtfulFloor}:
+look at it), not_you (the rest), no_face, multiple_faces, unreadable.
 Exit codes: 0 scored (whatever the verdicts), 2 bad folder, flag or identity.
 The face models run offline; results are cached in HEADSHOT_HOME by file content.
 `;
@@ -91,7 +92,7 @@ async function action(ctx: CommandContext, dirArg: string, flags: ScoreFlags): P
   for (const score of result.scores) reporter.event("image", jsonScore(score));
   reporter.result(renderTable(result, reporter));
   const ref = result.reference;
-  reporter.result(`\nCompared with ${ref.label}: ${ref.count} selfies, their own similarity ${ref.self.mean.toFixed(3)} (faceres cosine) = 100%.`);
+  reporter.result(`\nCompared with ${ref.label}: ${ref.count} selfies, their own similarity ${ref.self.mean.toFixed(3)} (face descriptor cosine) = 100%.`);
   const counts = new Map<string, number>();
   for (const s of result.scores) counts.set(s.verdict, (counts.get(s.verdict) ?? 0) + 1);
   reporter.result([...counts.entries()].map(([verdict, n]) => `${n} ${verdict}`).join(", "));

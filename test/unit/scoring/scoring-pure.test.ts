@@ -1,7 +1,7 @@
 /** The pure parts of identity scoring: the relative-similarity formula, verdicts, selection, checkpoints. */
 import { describe, expect, it } from "vitest";
 import { cosine, normalise } from "../../../src/selfies/faces.js";
-import { IDENTITY_THRESHOLDS } from "../../../src/scoring/calibration.js";
+import { DESCRIPTOR_MODEL, IDENTITY_THRESHOLDS } from "../../../src/scoring/calibration.js";
 import { faceQuality, identityVerdict, judge, meanSimilarity, rankOf, type ImageScore } from "../../../src/scoring/similarity.js";
 import { referenceFromEmbeddings, referenceFromIdentity } from "../../../src/scoring/reference.js";
 import { passes, selectBest } from "../../../src/scoring/select.js";
@@ -33,10 +33,14 @@ describe("relative similarity", () => {
     const judged = judge({ faces: 1, embedding: fresh }, ref);
     expect(judged.relative).toBeGreaterThan(0.85);
     expect(judged.relative).toBeLessThan(1.15);
-    expect(identityVerdict(IDENTITY_THRESHOLDS.match)).toBe("match");
-    expect(identityVerdict(IDENTITY_THRESHOLDS.match - 0.001)).toBe("doubtful");
-    expect(identityVerdict(IDENTITY_THRESHOLDS.doubtful)).toBe("doubtful");
-    expect(identityVerdict(IDENTITY_THRESHOLDS.doubtful - 0.001)).toBe("not_you");
+    const t = IDENTITY_THRESHOLDS;
+    expect(identityVerdict(t.match, t.matchFloor)).toBe("match");
+    expect(identityVerdict(t.match - 0.001, t.matchFloor)).toBe("doubtful");
+    expect(identityVerdict(t.doubtful, t.doubtfulFloor)).toBe("doubtful");
+    expect(identityVerdict(t.doubtful - 0.001, t.doubtfulFloor)).toBe("not_you");
+    // The raw floor holds whatever the relative score: a loose reference cannot let a stranger in.
+    expect(identityVerdict(1.2, t.matchFloor - 0.001)).toBe("doubtful");
+    expect(identityVerdict(1.2, t.doubtfulFloor - 0.001)).toBe("not_you");
   });
 
   it("flags images without exactly one face whatever their similarity", () => {
@@ -50,11 +54,14 @@ describe("relative similarity", () => {
     expect(referenceFromEmbeddings("one", selfies.slice(0, 1))).toBeUndefined();
     const identity = {
       name: "jane",
-      selfies: { verdict: "ok", usable: 6, total: 6, selfSimilarity: { mean: 0.7, min: 0.5, p10: 0.6, count: 15 }, embedding: { model: "human-faceres", dims: 64, count: 6, centroid: ref.centroid } },
+      selfies: { verdict: "ok", usable: 6, total: 6, selfSimilarity: { mean: 0.7, min: 0.5, p10: 0.6, count: 15 }, embedding: { model: DESCRIPTOR_MODEL, dims: 64, count: 6, centroid: ref.centroid } },
     } as unknown as Identity;
     const fromRegistry = referenceFromIdentity(identity)!;
     expect(fromRegistry).toMatchObject({ label: "identity jane", count: 6, self: { mean: 0.7, p10: 0.6, min: 0.5 } });
     expect(referenceFromIdentity({ ...identity, selfies: { verdict: "ok", usable: 6, total: 6 } } as unknown as Identity)).toBeUndefined();
+    // Registered with Human's faceres before issue 18: not comparable, measured again instead.
+    const old = { ...identity, selfies: { ...identity.selfies, embedding: { model: "human-faceres", dims: 64, count: 6, centroid: ref.centroid } } } as unknown as Identity;
+    expect(referenceFromIdentity(old)).toBeUndefined();
   });
 });
 
@@ -79,13 +86,13 @@ describe("face quality and rank", () => {
 });
 
 function fake(file: string, relative: number | undefined, faces = 1, quality = 1): ImageScore {
-  const verdict = faces === 0 ? "no_face" : faces > 1 ? "multiple_faces" : identityVerdict(relative ?? 0);
+  const verdict = faces === 0 ? "no_face" : faces > 1 ? "multiple_faces" : identityVerdict(relative ?? 0, relative ?? 0);
   return {
     file,
     path: `/x/${file}`,
     sha256: "",
     faces,
-    ...(relative !== undefined ? { relative, similarity: relative * 0.7 } : {}),
+    ...(relative !== undefined ? { relative, similarity: relative } : {}),
     verdict,
     quality: { score: quality, issues: [] },
     rank: rankOf(verdict, relative, quality),
@@ -94,11 +101,12 @@ function fake(file: string, relative: number | undefined, faces = 1, quality = 1
 }
 
 describe("selectBest", () => {
-  const scores = [fake("a.png", 0.95), fake("b.png", 0.82), fake("c.png", 0.99, 1, 0.5), fake("d.png", 0.6), fake("e.png", undefined, 0), fake("f.png", 0.97, 2), fake("g.png", 0.75)];
+  // fake() sets similarity = relative (selves' mean 1), so both thresholds read alike.
+  const scores = [fake("a.png", 0.97), fake("b.png", 0.95, 1, 0.8), fake("c.png", 0.99, 1, 0.5), fake("d.png", 0.6), fake("e.png", undefined, 0), fake("f.png", 0.97, 2), fake("g.png", 0.93, 1, 0.9)];
 
   it("keeps the K best that pass, best first, and says why each other one was set aside", () => {
     const s = selectBest(scores, { keep: 2 });
-    // c is the closest likeness but its face quality is 0.5: a sharp 0.95 ranks above it.
+    // c is the closest likeness but its face quality is 0.5: a sharp 0.97 ranks above it.
     expect(s.kept.map((k) => k.file)).toEqual(["a.png", "c.png"]);
     expect(s.passed).toBe(3);
     expect(Object.fromEntries(s.rejected.map((r) => [r.score.file, r.reason]))).toEqual({
@@ -111,10 +119,13 @@ describe("selectBest", () => {
   });
 
   it("honours --min-similarity and keeps everything that passes without --keep-best", () => {
-    expect(selectBest(scores, { minSimilarity: 0.7 }).kept.map((k) => k.file)).toEqual(["a.png", "c.png", "b.png", "g.png"]);
+    expect(selectBest(scores, { minSimilarity: 0.9 }).kept.map((k) => k.file)).toEqual(["a.png", "c.png", "b.png", "g.png"]);
     expect(selectBest(scores, { keep: 10, minSimilarity: 0.99 }).kept.map((k) => k.file)).toEqual(["c.png"]);
-    expect(passes(fake("x", 0.81))).toBe(true);
-    expect(passes(fake("x", 0.81), 0.9)).toBe(false);
+    expect(passes(fake("x", 0.96))).toBe(true);
+    expect(passes(fake("x", 0.96), 0.97)).toBe(false);
+    // The raw floor holds: a high relative score on a loose reference is not enough.
+    expect(passes({ ...fake("x", 0.99), similarity: IDENTITY_THRESHOLDS.matchFloor - 0.01 })).toBe(false);
+    expect(passes({ ...fake("x", 0.99), similarity: IDENTITY_THRESHOLDS.doubtfulFloor - 0.01 }, 0.5)).toBe(false);
     expect(passes(fake("x", 0.99, 2))).toBe(false);
     expect(() => selectBest(scores, { keep: -1 })).toThrow(RangeError);
   });

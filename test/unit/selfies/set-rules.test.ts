@@ -48,6 +48,25 @@ describe("setReasons", () => {
     expect(setReasons([set[0]!, other]).size).toBe(0);
   });
 
+  // Three set faces at angles -t, 0, t in one plane (their median pairwise cosine is cos t) and a
+  // probe tilted out of that plane so its median cosine to them is exactly m: the warn and reject
+  // bands of issue 18.
+  it.each([
+    // probe's median cosine to the set, the rest's own median, expected severity
+    [0.95, 0.99, undefined],
+    [0.89, 0.93, "warn"], // one person's odd photo: the rest are not much closer to each other
+    [0.89, 0.99, "reject"], // a look-alike among near-identical photos: 0.10 below the rest
+    [0.85, 0.9, "reject"], // below any genuine pair measured on real photos
+  ] as const)("median %d with the rest at %d -> %s", (m, restMedian, severity) => {
+    const t = Math.acos(restMedian);
+    const c = m / restMedian;
+    const rest = [-t, 0, t].map((a) => [Math.cos(a), 0, Math.sin(a), 0, 0, 0, 0, 0]);
+    const probe = [c, Math.sqrt(1 - c * c), 0, 0, 0, 0, 0, 0];
+    const entries = [...rest.map((e, i) => entry(`a${i}.jpg`, { embedding: e, dhash: `${i}`.repeat(16) })), entry("probe.jpg", { embedding: probe, dhash: "abcdabcdabcdabcd" })];
+    const reasons = setReasons(entries).get(3) ?? [];
+    expect(reasons.find((r) => r.code === "identity_outlier")?.severity).toBe(severity);
+  });
+
   it("ignores images already rejected on their own", () => {
     const r = setReasons([entry("a.jpg"), entry("b.jpg", { rejected: true })]);
     expect(r.size).toBe(0);
