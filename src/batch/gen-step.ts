@@ -17,7 +17,7 @@ import { REHEARSAL_NOTICE } from "../curation/gallery-html.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { RunEvent, RunGenOutput } from "../generation/run-plan.js";
 import type { Identity } from "../identity/registry.js";
-import type { ScoreQueue } from "../scoring/score-queue.js";
+import type { ScoreQueue } from "../generate/score-queue.js";
 import type { ImageScore } from "../scoring/similarity.js";
 import type { GlobalSettings } from "../settings/settings.js";
 import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
@@ -306,7 +306,7 @@ async function scoreQueueFor(input: GenStepInput, dir: string): Promise<ScoreQue
   const { referenceFromIdentity } = await import("../scoring/reference.js");
   const reference = referenceFromIdentity(input.identity);
   if (!reference) return undefined;
-  const { ScoreQueue } = await import("../scoring/score-queue.js");
+  const { ScoreQueue } = await import("../generate/score-queue.js");
   return new ScoreQueue(reference, { outDir: dir, home: input.home, signal: input.signal });
 }
 

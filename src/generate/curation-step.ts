@@ -19,7 +19,7 @@ import type { CurationStop } from "./outcome.js";
 import { selecting, type GenerateOptions } from "./options.js";
 import { UntilGate } from "./until-gate.js";
 import { PLACEHOLDER_NOTICE, REHEARSAL_NOTICE } from "../curation/gallery-html.js";
-import type { ScoreQueue } from "../scoring/score-queue.js";
+import type { ScoreQueue } from "./score-queue.js";
 
 export const REJECTED_DIR = "rejected";
 
@@ -39,7 +39,7 @@ export interface CurationPlace {
 export interface Curation {
   reference: IdentityReference | undefined;
   gate: UntilGate | undefined;
-  /** Plain `gen --identity/--ref`: scores each image as it lands (src/scoring/score-queue.ts). */
+  /** Plain `gen --identity/--ref`: scores each image as it lands (src/generate/score-queue.ts). */
   queue?: ScoreQueue | undefined;
 }
 
@@ -57,7 +57,7 @@ async function scoreQueueFor(options: GenerateOptions, plan: GenPlan, place: Cur
       throw error;
     }
   }
-  const { ScoreQueue } = await import("../scoring/score-queue.js");
+  const { ScoreQueue } = await import("./score-queue.js");
   return new ScoreQueue(ref, { outDir: plan.outDir, home: place.home, signal: io.signal });
 }
 

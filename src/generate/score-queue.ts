@@ -3,14 +3,14 @@
  * lands, while the other predictions are still running, so the batch takes about as long as the
  * slower of generation and scoring instead of their sum. The hook is the engine's CreateGate
  * `settle` ("an image ended"): it admits everything and never waits for a score, so no slot is
- * held for scoring. afterBatch (src/outputs/after-batch.ts) then finds every image already scored
+ * held for scoring. afterBatch (src/curation/after-batch.ts) then finds every image already scored
  * and only scores what this queue missed (an image made by an earlier run, a scoring failure).
  */
 import { join } from "node:path";
 import pLimit from "p-limit";
 import type { CreateGate } from "../generation/engine.js";
 import type { ManifestEntry } from "../generation/manifest.js";
-import type { IdentityReference, ImageScore } from "./similarity.js";
+import type { IdentityReference, ImageScore } from "../scoring/similarity.js";
 
 /** Images decoded and scored at once: two per face-model worker keeps both cores busy. */
 const IN_FLIGHT = 4;
@@ -50,7 +50,7 @@ export class ScoreQueue implements CreateGate {
   private async score(file: string): Promise<void> {
     if (this.options.signal?.aborted || this.scores.has(file)) return;
     try {
-      const { scoreImage } = await import("./score-images.js");
+      const { scoreImage } = await import("../scoring/score-images.js");
       const score = await scoreImage(join(this.options.outDir, file), this.reference, { root: this.options.outDir, home: this.options.home });
       this.scores.set(score.file, score);
     } catch (error) {
