@@ -9,12 +9,13 @@ import { createHash } from "node:crypto";
 import { link, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JobFailedError, UsageError } from "../errors.js";
-import type { IdentityLike } from "../generation/lora-source.js";
+import type { IdentityLike, LoraSource } from "../generation/lora-source.js";
+import type { EngineResult } from "../generation/engine.js";
 import type { Manifest } from "../generation/manifest.js";
 import type { RehearsalSource } from "../generation/rehearsal/compose.js";
 import { REHEARSAL_NOTICE } from "../curation/gallery-html.js";
 import type { GenPlan } from "../generation/plan.js";
-import type { RunEvent } from "../generation/run-plan.js";
+import type { RunEvent, RunGenOutput } from "../generation/run-plan.js";
 import type { Identity } from "../identity/registry.js";
 import type { ScoreQueue } from "../generate/score-queue.js";
 import type { ImageScore } from "../scoring/similarity.js";
@@ -115,52 +116,13 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
 }
 
 async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: string): Promise<PresetOutcome> {
-  const { person, preset: entry, identity, signal } = input;
-  const { preparePlan } = await import("../generation/prepare-plan.js");
-  const { readManifest } = await import("../generation/manifest.js");
+  const { person, identity } = input;
   const { loraSourceFor } = await import("../generation/lora-source.js");
   const like = identity as unknown as IdentityLike;
-  const { trainedOn, trainedVersion, loraUrl } = loraSourceFor(like, { backend: person.backend });
-
-  const marker: Marker = {
-    hash: "",
-    preset: preset.name,
-    presetHash: preset.hash,
-    set: entry.set,
-    format: person.format ?? null,
-    backend: person.backend,
-    identity: { name: identity.name, lora: identity.lora.sha256, dataset: identity.dataset.hash, version: trainedVersion ?? null },
-    createdAt: input.now().toISOString(),
-  };
-  marker.hash = sha256({ p: marker.presetHash, s: marker.set, f: marker.format, b: marker.backend, i: marker.identity, u: loraUrl ?? null });
-
-  // A changed preset (or identity, overrides, format, backend): set the old images aside.
-  let superseded: string | undefined;
-  const previous = await readJson<Marker>(join(dir, BATCH_MARKER_FILE));
-  const manifestBefore = await readManifest(dir).catch(() => undefined);
-  const oldHash = previous ? (previous.hash !== marker.hash ? previous.hash : undefined) : manifestBefore && manifestBefore.batch.preset.hash !== preset.hash ? manifestBefore.batch.preset.hash : undefined;
-  if (oldHash) {
-    superseded = await supersede(dir, oldHash);
-    input.onEvent({ type: "preset.superseded", person: person.name, preset: preset.name, movedTo: superseded, reason: previous ? "the preset, its overrides or the identity changed" : "the preset changed" });
-  }
-  const manifest = oldHash ? undefined : manifestBefore;
-  if (!previous || oldHash) await writeJsonAtomic(join(dir, BATCH_MARKER_FILE), marker);
-  else marker.curation = previous.curation;
-
-  const plan = await preparePlan(
-    {
-      preset: entry.ref,
-      identity: { name: identity.name, trigger: identity.trigger, classWord: identity.classWord, trainedOn },
-      count: entry.count,
-      out: dir,
-      set: entry.set,
-      format: person.format,
-      backend: person.backend,
-      loraUrl,
-      concurrency: input.concurrency,
-    },
-    { cwd: input.batchDir, presetDirs: input.settings.presetDirs, recordedSeedBase: manifest?.batch.seedBase },
-  );
+  const source = loraSourceFor(like, { backend: person.backend });
+  const marker = markerFor(input, preset, source);
+  const { manifest, superseded } = await claimFolder(input, dir, preset, marker);
+  const plan = await planPreset(input, dir, source, manifest);
   if (plan.preset.hash !== preset.hash) throw new Error(`preset ${preset.name} changed while the batch was running`);
 
   const costBefore = manifestCost(manifest);
@@ -171,74 +133,7 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
   let queue: ScoreQueue | undefined;
 
   if (remaining.length > 0 || (manifest && Object.values(manifest.images).some((e) => e.status !== "done"))) {
-    const { priceKey } = await import("../generation/run-plan.js");
-    const key = priceKey(plan.model);
-    const steps = typeof plan.images[0]?.sampler.steps === "number" ? plan.images[0].sampler.steps : 28;
-    const estimateUsd = estimateImagesUsd(key, remaining.length, steps, input.concurrency);
-    const reservation = input.budget.reserve(estimateUsd);
-    if (!reservation) throw new BudgetStop(`${remaining.length} image${remaining.length === 1 ? "" : "s"} of ${person.name}/${preset.name}`, estimateUsd, input.budget);
-    input.onEvent({ type: "preset.start", person: person.name, preset: preset.name, dir, remaining: remaining.length, total: plan.images.length, estimateUsd });
-    let spentThisRun = 0;
-    // Scored as each image lands, while the others are still running (issue 18).
-    queue = await scoreQueueFor(input, dir);
-    try {
-      const { runGeneration } = await import("../generation/run-plan.js");
-      // Test mode rehearses the person: previews drawn from their prepared selfies (issue 15).
-      const rehearsal = person.backend === "test" ? await input.faces.run(() => rehearsalOf(input)) : undefined;
-      // Local images run one at a time on the GPU lane (run-batch.ts); remote ones share the slots.
-      const slots: Slots = person.backend === "local" ? { withSlots: (_wanted, fn) => fn(1, () => undefined) } : input.slots;
-      const output = await slots.withSlots(Math.max(1, remaining.length), (granted, giveBack) => {
-        // Images of this run not finished yet: once fewer than its slots, the rest go back to the batch.
-        let open = remaining.length;
-        let held = granted;
-        const onTerminal = () => {
-          open--;
-          if (open < held) {
-            giveBack(held - Math.max(open, 1));
-            held = Math.max(open, 1);
-          }
-        };
-        return runGeneration({
-          plan,
-          backend: person.backend,
-          concurrency: granted,
-          trainedVersion,
-          identity: like,
-          local: { aiToolkitDir: input.settings.aiToolkitDir.value, aiToolkitPython: input.settings.aiToolkitPython },
-          env: input.env,
-          home: input.home,
-          replicateBaseUrl: input.settings.replicateBaseUrl.value,
-          signal,
-          onEvent: (event) => {
-            if (event.type === "image.done" || event.type === "image.failed" || event.type === "image.filtered") onTerminal();
-            input.onEvent({ type: "gen.event", person: person.name, preset: preset.name, event });
-          },
-          now: input.now,
-          rehearsal,
-          ...(queue ? { gate: queue } : {}),
-        });
-      });
-      const { result } = output;
-      spentThisRun = result.spentThisRunUsd;
-      const done = result.entries.filter((e) => e.status === "done").length;
-      outcome.images = done;
-      outcome.failed = result.total - done;
-      outcome.costUsd = costBefore + spentThisRun;
-      if (result.interrupted) outcome.status = "interrupted";
-      else if (done < result.total) outcome.status = "failed";
-      input.onEvent({ type: "preset.done", person: person.name, preset: preset.name, dir, images: done, failed: outcome.failed, costUsd: outcome.costUsd });
-      if (result.fatal && result.finished === 0 && done < result.total) throw result.fatal;
-      const full = result.entries.find((e) => e.status !== "done" && e.error && /ENOSPC|no space left/i.test(e.error.message));
-      if (full) throw (await enospcError(new Error(full.error?.message), dir, result.total - done)) ?? new Error(full.error?.message);
-      if (outcome.status === "failed") {
-        const reasons = [...new Set(result.entries.filter((e) => e.status !== "done" && e.error).map((e) => `${e.error?.code}: ${e.error?.message}`))];
-        outcome.notes = reasons.slice(0, 5);
-      }
-    } catch (error) {
-      throw (await enospcError(error, dir, remaining.length)) ?? error;
-    } finally {
-      reservation.settle(spentThisRun);
-    }
+    queue = await generateRemaining(input, { plan, dir, remaining: remaining.length, costBefore, outcome, trainedVersion: source.trainedVersion });
   } else {
     input.onEvent({ type: "preset.skipped", person: person.name, preset: preset.name, dir, images: doneBefore });
   }
@@ -246,6 +141,159 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
   const scored = await queue?.drain();
   if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome, scored));
   return outcome;
+}
+
+/** The hash of everything this preset's images depend on, with what it was made from. */
+function markerFor(input: GenStepInput, preset: LoadedPreset, source: LoraSource): Marker {
+  const { person, preset: entry, identity } = input;
+  const marker: Marker = {
+    hash: "",
+    preset: preset.name,
+    presetHash: preset.hash,
+    set: entry.set,
+    format: person.format ?? null,
+    backend: person.backend,
+    identity: { name: identity.name, lora: identity.lora.sha256, dataset: identity.dataset.hash, version: source.trainedVersion ?? null },
+    createdAt: input.now().toISOString(),
+  };
+  marker.hash = sha256({ p: marker.presetHash, s: marker.set, f: marker.format, b: marker.backend, i: marker.identity, u: source.loraUrl ?? null });
+  return marker;
+}
+
+/**
+ * Makes `dir` this marker's folder: a changed preset (or identity, overrides, format, backend)
+ * sets the old images aside; an unchanged one keeps its manifest (to resume) and last curation.
+ */
+async function claimFolder(input: GenStepInput, dir: string, preset: LoadedPreset, marker: Marker): Promise<{ manifest: Manifest | undefined; superseded: string | undefined }> {
+  const { readManifest } = await import("../generation/manifest.js");
+  let superseded: string | undefined;
+  const previous = await readJson<Marker>(join(dir, BATCH_MARKER_FILE));
+  const manifestBefore = await readManifest(dir).catch(() => undefined);
+  const oldHash = previous ? (previous.hash !== marker.hash ? previous.hash : undefined) : manifestBefore && manifestBefore.batch.preset.hash !== preset.hash ? manifestBefore.batch.preset.hash : undefined;
+  if (oldHash) {
+    superseded = await supersede(dir, oldHash);
+    input.onEvent({ type: "preset.superseded", person: input.person.name, preset: preset.name, movedTo: superseded, reason: previous ? "the preset, its overrides or the identity changed" : "the preset changed" });
+  }
+  if (!previous || oldHash) await writeJsonAtomic(join(dir, BATCH_MARKER_FILE), marker);
+  else marker.curation = previous.curation;
+  return { manifest: oldHash ? undefined : manifestBefore, superseded };
+}
+
+async function planPreset(input: GenStepInput, dir: string, source: LoraSource, manifest: Manifest | undefined): Promise<GenPlan> {
+  const { person, preset: entry, identity } = input;
+  const { preparePlan } = await import("../generation/prepare-plan.js");
+  return preparePlan(
+    {
+      preset: entry.ref,
+      identity: { name: identity.name, trigger: identity.trigger, classWord: identity.classWord, trainedOn: source.trainedOn },
+      count: entry.count,
+      out: dir,
+      set: entry.set,
+      format: person.format,
+      backend: person.backend,
+      loraUrl: source.loraUrl,
+      concurrency: input.concurrency,
+    },
+    { cwd: input.batchDir, presetDirs: input.settings.presetDirs, recordedSeedBase: manifest?.batch.seedBase },
+  );
+}
+
+interface RemainingRun {
+  plan: GenPlan;
+  dir: string;
+  /** Images not done yet. */
+  remaining: number;
+  costBefore: number;
+  outcome: PresetOutcome;
+  trainedVersion: string | undefined;
+  /** Scores each image as it lands (the engine's settle hook), while the others still run. */
+  queue?: ScoreQueue | undefined;
+}
+
+/** Reserves the estimate from the batch budget, runs the images not done yet, and records the outcome; returns the score queue to drain. */
+async function generateRemaining(input: GenStepInput, run: RemainingRun): Promise<ScoreQueue | undefined> {
+  const { person } = input;
+  const { plan, dir, remaining, outcome } = run;
+  const { priceKey } = await import("../generation/run-plan.js");
+  const key = priceKey(plan.model);
+  const steps = typeof plan.images[0]?.sampler.steps === "number" ? plan.images[0].sampler.steps : 28;
+  const estimateUsd = estimateImagesUsd(key, remaining, steps, input.concurrency);
+  const reservation = input.budget.reserve(estimateUsd);
+  if (!reservation) throw new BudgetStop(`${remaining} image${remaining === 1 ? "" : "s"} of ${person.name}/${outcome.preset}`, estimateUsd, input.budget);
+  input.onEvent({ type: "preset.start", person: person.name, preset: outcome.preset, dir, remaining, total: plan.images.length, estimateUsd });
+  let spentThisRun = 0;
+  // Scored as each image lands, while the others are still running (issue 18).
+  run.queue = await scoreQueueFor(input, dir);
+  try {
+    const { result } = await runInSlots(input, run);
+    spentThisRun = result.spentThisRunUsd;
+    await recordResult(input, run, result);
+  } catch (error) {
+    throw (await enospcError(error, dir, remaining)) ?? error;
+  } finally {
+    reservation.settle(spentThisRun);
+  }
+  return run.queue;
+}
+
+/** Runs the plan on as many of the batch's prediction slots as it can use, giving back the idle ones. */
+async function runInSlots(input: GenStepInput, run: RemainingRun): Promise<RunGenOutput> {
+  const { person, signal } = input;
+  const { runGeneration } = await import("../generation/run-plan.js");
+  // Test mode rehearses the person: previews drawn from their prepared selfies (issue 15).
+  const rehearsal = person.backend === "test" ? await input.faces.run(() => rehearsalOf(input)) : undefined;
+  // Local images run one at a time on the GPU lane (run-batch.ts); remote ones share the slots.
+  const slots: Slots = person.backend === "local" ? { withSlots: (_wanted, fn) => fn(1, () => undefined) } : input.slots;
+  return slots.withSlots(Math.max(1, run.remaining), (granted, giveBack) => {
+    // Images of this run not finished yet: once fewer than its slots, the rest go back to the batch.
+    let open = run.remaining;
+    let held = granted;
+    const onTerminal = () => {
+      open--;
+      if (open < held) {
+        giveBack(held - Math.max(open, 1));
+        held = Math.max(open, 1);
+      }
+    };
+    return runGeneration({
+      plan: run.plan,
+      backend: person.backend,
+      concurrency: granted,
+      trainedVersion: run.trainedVersion,
+      identity: input.identity as unknown as IdentityLike,
+      local: { aiToolkitDir: input.settings.aiToolkitDir.value, aiToolkitPython: input.settings.aiToolkitPython },
+      env: input.env,
+      home: input.home,
+      replicateBaseUrl: input.settings.replicateBaseUrl.value,
+      signal,
+      onEvent: (event) => {
+        if (event.type === "image.done" || event.type === "image.failed" || event.type === "image.filtered") onTerminal();
+        input.onEvent({ type: "gen.event", person: person.name, preset: run.outcome.preset, event });
+      },
+      now: input.now,
+      rehearsal,
+      ...(run.queue ? { gate: run.queue } : {}),
+    });
+  });
+}
+
+/** The engine's result as the preset's outcome; a fatal stop or a full disk ends the batch. */
+async function recordResult(input: GenStepInput, run: RemainingRun, result: EngineResult): Promise<void> {
+  const { outcome, dir } = run;
+  const done = result.entries.filter((e) => e.status === "done").length;
+  outcome.images = done;
+  outcome.failed = result.total - done;
+  outcome.costUsd = run.costBefore + result.spentThisRunUsd;
+  if (result.interrupted) outcome.status = "interrupted";
+  else if (done < result.total) outcome.status = "failed";
+  input.onEvent({ type: "preset.done", person: input.person.name, preset: outcome.preset, dir, images: done, failed: outcome.failed, costUsd: outcome.costUsd });
+  if (result.fatal && result.finished === 0 && done < result.total) throw result.fatal;
+  const full = result.entries.find((e) => e.status !== "done" && e.error && /ENOSPC|no space left/i.test(e.error.message));
+  if (full) throw (await enospcError(new Error(full.error?.message), dir, result.total - done)) ?? new Error(full.error?.message);
+  if (outcome.status === "failed") {
+    const reasons = [...new Set(result.entries.filter((e) => e.status !== "done" && e.error).map((e) => `${e.error?.code}: ${e.error?.message}`))];
+    outcome.notes = reasons.slice(0, 5);
+  }
 }
 
 async function rehearsalOf(input: GenStepInput): Promise<RehearsalSource> {

@@ -17,7 +17,8 @@ import { BudgetStop } from "./outcome.js";
 import type { ResolvedPerson } from "./resolve.js";
 import type { Lane } from "./slots.js";
 import type { Env, GlobalSettings } from "../settings/settings.js";
-import type { TrainUseCaseEvent } from "../training/train.js";
+import type { TrainOutcome, TrainUseCaseEvent } from "../training/train.js";
+import type { TrainBackend } from "../training/trainers.js";
 import { exists } from "../util/fs.js";
 
 export const TEST_HOME_DIR = "test-mode";
@@ -91,52 +92,63 @@ async function sourceHashNow(person: ResolvedPerson, home: string, signal: Abort
 }
 
 export async function ensureIdentity(input: IdentityStepInput): Promise<IdentityStepResult> {
-  const { person, budget, onEvent } = input;
-  const { findIdentity, saveIdentity } = await import("../identity/registry.js");
+  const home = homeFor(input.home, input.person.backend);
+  if (!input.person.trains) return readIdentity(input, home);
+  return (await reuseUnchanged(input, home)) ?? trainPerson(input, home);
+}
+
+/** `identity:` only reads the record; test mode may read a real one (it never writes it). */
+async function readIdentity(input: IdentityStepInput, home: string): Promise<IdentityStepResult> {
+  const { person } = input;
+  const { findIdentity } = await import("../identity/registry.js");
   const placeholder = person.backend === "test";
-  const home = homeFor(input.home, person.backend);
-
-  if (!person.trains) {
-    // `identity:` only reads the record; test mode may read a real one (it never writes it).
-    const found = (await findIdentity(home, person.identity)) ?? (placeholder ? await findIdentity(input.home, person.identity) : undefined);
-    if (!found) {
-      throw new UsageError(`people[${person.name}]: no identity named "${person.identity}"`, {
-        code: "E_IDENTITY_NOT_FOUND",
-        hint: `train it first (headshot train <selfies> --name ${person.identity}), or give this person \`selfies:\` so the batch trains it`,
-      });
-    }
-    if (!placeholder && isPlaceholderIdentity(found)) throw placeholderRefused(person);
-    onEvent({ type: "identity.reused", person: person.name, identity: found.name, placeholder: isPlaceholderIdentity(found) });
-    return { identity: found, home, placeholder: isPlaceholderIdentity(found), trained: false, costUsd: 0 };
+  const found = (await findIdentity(home, person.identity)) ?? (placeholder ? await findIdentity(input.home, person.identity) : undefined);
+  if (!found) {
+    throw new UsageError(`people[${person.name}]: no identity named "${person.identity}"`, {
+      code: "E_IDENTITY_NOT_FOUND",
+      hint: `train it first (headshot train <selfies> --name ${person.identity}), or give this person \`selfies:\` so the batch trains it`,
+    });
   }
+  if (!placeholder && isPlaceholderIdentity(found)) throw placeholderRefused(person);
+  input.onEvent({ type: "identity.reused", person: person.name, identity: found.name, placeholder: isPlaceholderIdentity(found) });
+  return { identity: found, home, placeholder: isPlaceholderIdentity(found), trained: false, costUsd: 0 };
+}
 
+/** The registered identity if its selfies did not change; a changed one is moved aside (undefined). */
+async function reuseUnchanged(input: IdentityStepInput, home: string): Promise<IdentityStepResult | undefined> {
+  const { person, onEvent } = input;
+  const { findIdentity } = await import("../identity/registry.js");
   const paths = identityPaths(home, person.identity);
   const registered = await findIdentity(home, person.identity);
-  if (registered) {
-    if (!placeholder && isPlaceholderIdentity(registered)) throw placeholderRefused(person);
-    const { readTrainingState } = await import("../training/state.js");
-    const state = await readTrainingState(paths.trainingDir);
-    const now = await input.faces.run(() => sourceHashNow(person, home, input.signal));
-    if (!state || state.sourceHash === now) {
-      onEvent({ type: "identity.reused", person: person.name, identity: registered.name, placeholder: isPlaceholderIdentity(registered) });
-      return { identity: registered, home, placeholder: isPlaceholderIdentity(registered), trained: false, costUsd: 0 };
-    }
-    // The selfies changed: keep the old identity's folder, train a new one under the same name.
-    const aside = join(home, SUPERSEDED_IDENTITIES_DIR);
-    await mkdir(aside, { recursive: true });
-    let target = join(aside, `${person.identity}-${state.sourceHash.slice(0, 8)}`);
-    for (let i = 2; await exists(target); i++) target = join(aside, `${person.identity}-${state.sourceHash.slice(0, 8)}-${i}`);
-    await rename(paths.dir, target);
-    onEvent({ type: "identity.selfies-changed", person: person.name, identity: person.identity, movedTo: target });
+  if (!registered) return undefined;
+  if (person.backend !== "test" && isPlaceholderIdentity(registered)) throw placeholderRefused(person);
+  const { readTrainingState } = await import("../training/state.js");
+  const state = await readTrainingState(paths.trainingDir);
+  const now = await input.faces.run(() => sourceHashNow(person, home, input.signal));
+  if (!state || state.sourceHash === now) {
+    onEvent({ type: "identity.reused", person: person.name, identity: registered.name, placeholder: isPlaceholderIdentity(registered) });
+    return { identity: registered, home, placeholder: isPlaceholderIdentity(registered), trained: false, costUsd: 0 };
   }
+  // The selfies changed: keep the old identity's folder, train a new one under the same name.
+  const aside = join(home, SUPERSEDED_IDENTITIES_DIR);
+  await mkdir(aside, { recursive: true });
+  let target = join(aside, `${person.identity}-${state.sourceHash.slice(0, 8)}`);
+  for (let i = 2; await exists(target); i++) target = join(aside, `${person.identity}-${state.sourceHash.slice(0, 8)}-${i}`);
+  await rename(paths.dir, target);
+  onEvent({ type: "identity.selfies-changed", person: person.name, identity: person.identity, movedTo: target });
+  return undefined;
+}
 
+/** Trains within the batch budget; with --retrain-failed, a remembered failed training once more. */
+async function trainPerson(input: IdentityStepInput, home: string): Promise<IdentityStepResult> {
+  const { person, budget, onEvent } = input;
+  const placeholder = person.backend === "test";
   const estimateUsd = person.backend === "replicate" ? estimateTrainingUsd(person.trainSteps) : 0;
   const reservation = budget.reserve(estimateUsd);
   if (!reservation) throw new BudgetStop("training", estimateUsd, budget);
   onEvent({ type: "identity.training", person: person.name, identity: person.identity, backend: person.backend, estimateUsd });
   let costUsd = 0;
   try {
-    const { trainIdentity } = await import("../training/train.js");
     const { TRAIN_BACKENDS } = await import("../training/trainers.js");
     if (!(TRAIN_BACKENDS as readonly string[]).includes(person.backend)) {
       throw new UsageError(`people[${person.name}]: training on --backend ${person.backend} is not available in this build`, {
@@ -144,34 +156,63 @@ export async function ensureIdentity(input: IdentityStepInput): Promise<Identity
         hint: `train with one of: ${TRAIN_BACKENDS.join(", ")}; or give an already trained \`identity:\``,
       });
     }
-    // `train` checks the selfies first, and a Replicate training then closes the shared face
-    // model pool: the face lane is held from the start until the first event after the check.
-    let releaseFaces: (() => void) | undefined;
-    let checked = false;
-    // Released where it always was: once the training set is prepared (or, resuming, once the
-    // trainer speaks), after the check and the face-model shutdown of a Replicate training.
-    const onTrainEvent = (event: TrainUseCaseEvent) => {
-      if (checked && (event.type === "dataset.prepared" || event.type === "trainer" || event.type === "train.ended")) releaseFaces?.();
-      if (event.type === "selfies.checked") checked = true;
-      onEvent({ type: "train.event", person: person.name, event });
-    };
-    const run = async (restart = false) => {
-      releaseFaces = await input.faces.acquire();
-      checked = false;
+    // One GPU: local trainings (and the CPU-heavy checks) run one at a time; remote ones in parallel.
+    let outcome;
+    try {
+      outcome = person.backend === "replicate" ? await trainInFaceLane(input, home) : await input.gpu.run(() => trainInFaceLane(input, home));
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (!input.retrainFailed || typeof code !== "string" || !FAILED_TRAINING_CODES.includes(code)) throw error;
+      const again = budget.reserve(estimateUsd);
+      if (!again) throw new BudgetStop("new training", estimateUsd, budget);
+      onEvent({ type: "identity.training", person: person.name, identity: person.identity, backend: person.backend, estimateUsd, restart: true });
       try {
-        return await trainOnce(restart);
+        outcome = await trainInFaceLane(input, home, true);
       } finally {
-        releaseFaces();
+        again.settle(0);
       }
-    };
-    const trainOnce = (restart: boolean) =>
-      trainIdentity(
-        {
-          ...trainSettings(input, home),
-          childSharesTerminal: false,
-          selfiesDir: person.selfies as string,
+    }
+    const identity = await markPlaceholder(home, outcome.identity as Identity, placeholder);
+    costUsd = trainingCostOf(identity);
+    onEvent({ type: "identity.trained", person: person.name, identity: identity.name, backend: person.backend, placeholder, costUsd });
+    return { identity, home, placeholder, trained: true, costUsd };
+  } finally {
+    reservation.settle(costUsd);
+  }
+}
+
+async function markPlaceholder(home: string, identity: Identity, placeholder: boolean): Promise<Identity> {
+  if (!placeholder || identity.placeholder === true) return identity;
+  const { saveIdentity } = await import("../identity/registry.js");
+  const marked = { ...identity, placeholder: true };
+  await saveIdentity(home, marked);
+  return marked;
+}
+
+/**
+ * One `train` run. It checks the selfies first, and a Replicate training then closes the shared
+ * face model pool: the face lane is held from the start until the first event after the check.
+ */
+async function trainInFaceLane(input: IdentityStepInput, home: string, restart = false): Promise<TrainOutcome> {
+  const { person } = input;
+  const { trainIdentity } = await import("../training/train.js");
+  const releaseFaces = await input.faces.acquire();
+  let checked = false;
+  // Released where it always was: once the training set is prepared (or, resuming, once the
+  // trainer speaks), after the check and the face-model shutdown of a Replicate training.
+  const onTrainEvent = (event: TrainUseCaseEvent) => {
+    if (checked && (event.type === "dataset.prepared" || event.type === "trainer" || event.type === "train.ended")) releaseFaces();
+    if (event.type === "selfies.checked") checked = true;
+    input.onEvent({ type: "train.event", person: person.name, event });
+  };
+  try {
+    return await trainIdentity(
+      {
+        ...trainSettings(input, home),
+        childSharesTerminal: false,
+        selfiesDir: person.selfies as string,
         name: person.identity,
-        backend: person.backend as (typeof TRAIN_BACKENDS)[number],
+        backend: person.backend as TrainBackend,
         options: {
           ...(person.classWord ? { classWord: person.classWord } : {}),
           ...(person.trainSteps ? { steps: person.trainSteps } : {}),
@@ -180,35 +221,11 @@ export async function ensureIdentity(input: IdentityStepInput): Promise<Identity
         force: false,
         dryRun: false,
         restart,
-        },
-        { signal: input.signal, now: input.now, onEvent: onTrainEvent },
-      );
-    // One GPU: local trainings (and the CPU-heavy checks) run one at a time; remote ones in parallel.
-    let outcome;
-    try {
-      outcome = person.backend === "replicate" ? await run() : await input.gpu.run(() => run());
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (!input.retrainFailed || typeof code !== "string" || !FAILED_TRAINING_CODES.includes(code)) throw error;
-      const again = budget.reserve(estimateUsd);
-      if (!again) throw new BudgetStop("new training", estimateUsd, budget);
-      onEvent({ type: "identity.training", person: person.name, identity: person.identity, backend: person.backend, estimateUsd, restart: true });
-      try {
-        outcome = await run(true);
-      } finally {
-        again.settle(0);
-      }
-    }
-    let identity = outcome.identity as Identity;
-    if (placeholder && identity.placeholder !== true) {
-      identity = { ...identity, placeholder: true };
-      await saveIdentity(home, identity);
-    }
-    costUsd = trainingCostOf(identity);
-    onEvent({ type: "identity.trained", person: person.name, identity: identity.name, backend: person.backend, placeholder, costUsd });
-    return { identity, home, placeholder, trained: true, costUsd };
+      },
+      { signal: input.signal, now: input.now, onEvent: onTrainEvent },
+    );
   } finally {
-    reservation.settle(costUsd);
+    releaseFaces();
   }
 }
 

@@ -102,6 +102,40 @@ export function xmpFromSidecar(sidecar: Record<string, unknown> | undefined): Xm
 
 const rel = (outDir: string, path: string): string => relative(outDir, path).split("\\").join("/");
 
+/** Face-aware crops of a kept image, labelled as AI-generated from its XMP (none without one). */
+async function cropsOf(outDir: string, image: CurateImage, file: string, box: Parameters<typeof makeCrops>[1], sidecar: Record<string, unknown> | undefined, warnings: string[]): Promise<CuratedImage["crops"]> {
+  const xmp = image.xmp ?? xmpFromSidecar(sidecar);
+  if (!xmp) {
+    warnings.push(`${file}: no crops (no sidecar with its prompt and seed to label them as AI-generated)`);
+    return [];
+  }
+  const stem = basename(file).replace(/\.[^.]+$/, "");
+  const crops: CropResult[] = await makeCrops(join(outDir, file), box, { outDir: join(outDir, CROPS_DIR), stem, xmp });
+  return crops.map((c) => ({
+    name: c.name,
+    file: rel(outDir, c.path),
+    width: c.width,
+    height: c.height,
+    upscaled: c.upscaled,
+    padded: c.padded,
+    ...(c.circleSafe !== undefined ? { circleSafe: c.circleSafe } : {}),
+  }));
+}
+
+/** The gallery's card for one image: prompt and seed from the caller, the XMP or the sidecar. */
+function galleryEntryOf(c: CuratedImage, source: CurateImage, sidecar: Record<string, unknown> | undefined): GalleryEntry {
+  const entry: GalleryEntry = { file: c.file, kept: c.kept, score: c.score };
+  const rejectedReason = c.reason ? REJECT_MESSAGES[c.reason] : source.rejected?.reason;
+  if (rejectedReason) entry.rejectedReason = rejectedReason;
+  const fromSidecar = xmpFromSidecar(sidecar);
+  const prompt = source.prompt ?? source.xmp?.prompt ?? fromSidecar?.prompt;
+  const seed = source.seed ?? source.xmp?.seed ?? fromSidecar?.seed;
+  if (prompt !== undefined) entry.prompt = prompt;
+  if (seed !== undefined) entry.seed = seed;
+  if (c.crops.length) entry.crops = c.crops.map((x) => ({ name: x.name, file: x.file }));
+  return entry;
+}
+
 export async function curate(images: CurateImage[], options: CurateOptions): Promise<CurateResult> {
   const { outDir } = options;
   const now = options.now ?? (() => new Date());
@@ -145,24 +179,7 @@ export async function curate(images: CurateImage[], options: CurateOptions): Pro
     if (reason) curated.reason = reason;
     const sidecar = await sidecarOf(path);
     sidecars.push(sidecar);
-    if (kept && options.crops && score.face) {
-      const xmp = image.xmp ?? xmpFromSidecar(sidecar);
-      if (!xmp) {
-        warnings.push(`${file}: no crops (no sidecar with its prompt and seed to label them as AI-generated)`);
-      } else {
-        const stem = basename(file).replace(/\.[^.]+$/, "");
-        const crops: CropResult[] = await makeCrops(path, score.face.box, { outDir: join(outDir, CROPS_DIR), stem, xmp });
-        curated.crops = crops.map((c) => ({
-          name: c.name,
-          file: rel(outDir, c.path),
-          width: c.width,
-          height: c.height,
-          upscaled: c.upscaled,
-          padded: c.padded,
-          ...(c.circleSafe !== undefined ? { circleSafe: c.circleSafe } : {}),
-        }));
-      }
-    }
+    if (kept && options.crops && score.face) curated.crops = await cropsOf(outDir, image, file, score.face.box, sidecar, warnings);
     // moveRejected already wrote the score into the moved sidecars.
     const writeSidecar = !moved.has(image.file) && (options.sidecars === "all" || (options.sidecars === "existing" && sidecar !== undefined));
     if (writeSidecar) {
@@ -174,19 +191,7 @@ export async function curate(images: CurateImage[], options: CurateOptions): Pro
     result.push(curated);
   }
 
-  const entries: GalleryEntry[] = result.map((c, i) => {
-    const source = images[i]!;
-    const entry: GalleryEntry = { file: c.file, kept: c.kept, score: c.score };
-    const rejectedReason = c.reason ? REJECT_MESSAGES[c.reason] : source.rejected?.reason;
-    if (rejectedReason) entry.rejectedReason = rejectedReason;
-    const fromSidecar = xmpFromSidecar(sidecars[i]);
-    const prompt = source.prompt ?? source.xmp?.prompt ?? fromSidecar?.prompt;
-    const seed = source.seed ?? source.xmp?.seed ?? fromSidecar?.seed;
-    if (prompt !== undefined) entry.prompt = prompt;
-    if (seed !== undefined) entry.seed = seed;
-    if (c.crops.length) entry.crops = c.crops.map((x) => ({ name: x.name, file: x.file }));
-    return entry;
-  });
+  const entries = result.map((c, i) => galleryEntryOf(c, images[i]!, sidecars[i]));
   const contactSheetPath = await writeContactSheet(outDir, entries);
   const galleryPath = await writeGallery(outDir, entries, {
     title: options.title,

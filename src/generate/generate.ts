@@ -12,6 +12,7 @@ import type { MemoryMode } from "../generation/local/memory-mode.js";
 import { preparePlan, type GenOptions } from "../generation/prepare-plan.js";
 import type { GenPlan } from "../generation/plan.js";
 import type { Env, GlobalSettings } from "../settings/settings.js";
+import { resolveGenDefaults, type GenDefaults } from "../settings/command-defaults.js";
 import type { UseCaseIo } from "../use-case.js";
 import { closest } from "../util/did-you-mean.js";
 import { curationDue, curationStop, finishCuration, prepareCuration, type CurationEvent, type CurationOutcome } from "./curation-step.js";
@@ -126,23 +127,31 @@ async function resolveSource(cwd: string, home: string, options: GenerateOptions
   };
 }
 
-function planOptions(req: GenerateRequest, source: ResolvedSource, concurrency: number): GenOptions {
+/**
+ * count, model, format, concurrency and backend with where each came from (flag, project config,
+ * preset or default); `gen --verbose` prints them.
+ */
+export function generateDefaults(options: GenerateOptions, settings: GlobalSettings, backendFromFlag = true): GenDefaults {
+  return resolveGenDefaults({ ...options, untilCount: untilPlanCount(options), backendFromFlag }, settings, DEFAULT_CONCURRENCY);
+}
+
+function planOptions(req: GenerateRequest, source: ResolvedSource, defaults: GenDefaults): GenOptions {
   const { options, settings } = req;
   const config = settings.projectConfig;
   return {
     preset: options.preset,
     identity: source.genIdentity,
-    count: untilPlanCount(options) ?? options.count ?? config?.defaults?.count,
+    count: defaults.count.value,
     seed: options.seed,
     // A relative `out:` in the project config is relative to that file, not to the cwd.
     out: options.out ?? (config?.out && settings.projectConfigPath ? resolve(dirname(settings.projectConfigPath), config.out) : undefined),
     set: options.set,
-    format: options.format ?? config?.defaults?.format,
+    format: defaults.format.value,
     backend: options.backend,
-    model: options.model ?? config?.defaults?.model,
+    model: defaults.model.value,
     ref: options.ref,
     loraUrl: source.loraUrl,
-    concurrency,
+    concurrency: defaults.concurrency.value,
   };
 }
 
@@ -152,10 +161,10 @@ export async function generate(req: GenerateRequest, io: UseCaseIo<GenerateEvent
   // A rehearsal identity (train --backend test) lives in its own registry: see rehearsal.ts.
   const home = await identityHomeFor(settings.home.value, options);
   const source = await resolveSource(req.cwd, home, options);
-  // One GPU makes one image at a time; remote backends run `concurrency` predictions at once.
-  const concurrency = options.backend === "local" ? 1 : (options.concurrency ?? settings.projectConfig?.defaults?.concurrency ?? DEFAULT_CONCURRENCY);
+  const defaults = generateDefaults(options, settings);
+  const concurrency = defaults.concurrency.value;
   const { readManifest } = await import("../generation/manifest.js");
-  const plan = await preparePlan(planOptions(req, source, concurrency), {
+  const plan = await preparePlan(planOptions(req, source, defaults), {
     cwd: req.cwd,
     presetDirs: settings.presetDirs,
     readRecordedSeedBase: async (outDir) => (await readManifest(outDir).catch(() => undefined))?.batch.seedBase,

@@ -113,29 +113,55 @@ async function replicateGenerator(input: RunGenInput, references: () => string[]
   return { generator, modelRef: generator.modelRef, session };
 }
 
+/** The backend's Generator; a Replicate one reads the reference URLs once they are uploaded. */
+async function buildGenerator(input: RunGenInput, referenceUrls: () => string[]): Promise<{ generator: Generator; modelRef: string; session?: ReplicateSession | undefined }> {
+  if (input.backend === "test") {
+    const { TestGenerator } = await import("./backends/test.js");
+    const delay = Number(input.env.HEADSHOT_TEST_DELAY_MS ?? 0);
+    return { generator: new TestGenerator({ delayMs: Number.isFinite(delay) && delay > 0 ? delay : 0, rehearsal: input.rehearsal }), modelRef: "test" };
+  }
+  if (input.backend === "local") {
+    // The local GPU generator (src/generation/local) implements Generator too; backend-setup.ts
+    // finds the Python, the GPU and its free memory, and builds the child's environment.
+    const { buildLocalBackend } = await import("./local/backend-setup.js");
+    const emit = (event: RunEvent) => input.onEvent?.(event);
+    return { generator: await buildLocalBackend({ identity: input.identity, local: input.local, env: input.env, signal: input.signal, emit }), modelRef: "local" };
+  }
+  return replicateGenerator(input, referenceUrls);
+}
+
+/** Reference mode: reuses the batch's uploaded references while they are fresh, else picks and uploads them. */
+async function ensureReferences(input: RunGenInput, session: ReplicateSession, opened: OpenedBatch, now: () => Date): Promise<ManifestReference[]> {
+  const { plan, signal } = input;
+  const emit = (event: RunEvent) => input.onEvent?.(event);
+  const recorded = opened.store.data.batch.references;
+  const max = MAX_REFERENCE_IMAGES[plan.model as keyof typeof MAX_REFERENCE_IMAGES];
+  const fresh = recorded?.length && recorded.every((r) => r.expiresAt && Date.parse(r.expiresAt) - now().getTime() > REFERENCE_MARGIN_MS);
+  if (fresh && recorded) {
+    emit({ type: "references", picked: recorded.map((r) => ({ file: r.file, path: r.file, sha256: r.sha256, reason: r.reason ?? "" })), skipped: [], reused: true });
+    return recorded;
+  }
+  const { selectReferences, referenceBytes } = await import("./references.js");
+  const { uploadFile } = await import("../replicate/files.js");
+  const pick = await selectReferences(input.ref as string, { home: input.home, max, signal });
+  emit({ type: "references", picked: pick.picked, skipped: pick.skipped, reused: false });
+  const references: ManifestReference[] = [];
+  for (const [i, ref] of pick.picked.entries()) {
+    const { bytes, sha256 } = await referenceBytes(ref.path);
+    const file = await uploadFile(session, { bytes, filename: `reference-${i + 1}.jpg`, contentType: "image/jpeg", metadata: { purpose: "headshot-reference" }, signal });
+    references.push({ file: ref.file, sha256, url: file.urls.get, expiresAt: file.expires_at, reason: ref.reason });
+  }
+  opened.store.data.batch.references = references;
+  await opened.store.commit();
+  return references;
+}
+
 export async function runGeneration(input: RunGenInput): Promise<RunGenOutput> {
   const { plan, signal } = input;
   const emit = (event: RunEvent) => input.onEvent?.(event);
   const now = input.now ?? (() => new Date());
   let referenceUrls: string[] = [];
-  let generator: Generator;
-  let modelRef: string;
-  let session: ReplicateSession | undefined;
-
-  if (input.backend === "test") {
-    const { TestGenerator } = await import("./backends/test.js");
-    const delay = Number(input.env.HEADSHOT_TEST_DELAY_MS ?? 0);
-    generator = new TestGenerator({ delayMs: Number.isFinite(delay) && delay > 0 ? delay : 0, rehearsal: input.rehearsal });
-    modelRef = "test";
-  } else if (input.backend === "local") {
-    // The local GPU generator (src/generation/local) implements Generator too; backend-setup.ts
-    // finds the Python, the GPU and its free memory, and builds the child's environment.
-    const { buildLocalBackend } = await import("./local/backend-setup.js");
-    generator = await buildLocalBackend({ identity: input.identity, local: input.local, env: input.env, signal, emit });
-    modelRef = "local";
-  } else {
-    ({ generator, modelRef, session } = await replicateGenerator(input, () => referenceUrls));
-  }
+  const { generator, modelRef, session } = await buildGenerator(input, () => referenceUrls);
 
   try {
     const opened = await openBatch(plan, { backend: input.backend, modelRef, placeholder: generator.placeholder, tool: TOOL }, now);
@@ -145,30 +171,8 @@ export async function runGeneration(input: RunGenInput): Promise<RunGenOutput> {
     // New creates need valid inputs and (reference mode) uploaded references; re-attaching does not.
     const needsCreate = remaining.some((image) => ["planned", "creating", "failed", "filtered"].includes(opened.store.entry(image.key)?.status ?? "planned"));
     let references: ManifestReference[] | undefined = opened.store.data.batch.references;
-    if (input.ref && session && needsCreate) {
-      const model = plan.model as keyof typeof MAX_REFERENCE_IMAGES;
-      const max = MAX_REFERENCE_IMAGES[model];
-      const fresh = references?.length && references.every((r) => r.expiresAt && Date.parse(r.expiresAt) - now().getTime() > REFERENCE_MARGIN_MS);
-      if (fresh && references) {
-        emit({ type: "references", picked: references.map((r) => ({ file: r.file, path: r.file, sha256: r.sha256, reason: r.reason ?? "" })), skipped: [], reused: true });
-      } else {
-        const { selectReferences, referenceBytes } = await import("./references.js");
-        const { uploadFile } = await import("../replicate/files.js");
-        const pick = await selectReferences(input.ref, { home: input.home, max, signal });
-        emit({ type: "references", picked: pick.picked, skipped: pick.skipped, reused: false });
-        references = [];
-        for (const [i, ref] of pick.picked.entries()) {
-          const { bytes, sha256 } = await referenceBytes(ref.path);
-          const file = await uploadFile(session, { bytes, filename: `reference-${i + 1}.jpg`, contentType: "image/jpeg", metadata: { purpose: "headshot-reference" }, signal });
-          references.push({ file: ref.file, sha256, url: file.urls.get, expiresAt: file.expires_at, reason: ref.reason });
-        }
-        opened.store.data.batch.references = references;
-        await opened.store.commit();
-      }
-      referenceUrls = references.map((r) => r.url);
-    } else if (references?.length) {
-      referenceUrls = references.map((r) => r.url);
-    }
+    if (input.ref && session && needsCreate) references = await ensureReferences(input, session, opened, now);
+    if (references?.length) referenceUrls = references.map((r) => r.url);
 
     if (needsCreate && generator.prepare) {
       await generator.prepare({ signal, images: remaining });

@@ -103,6 +103,27 @@ export interface HttpFailure {
   redact: Redactor;
 }
 
+/** 422: the fields Replicate names (or the lines of its detail), and whether the version is the problem. */
+function invalidInputError(problem: ReturnType<typeof parseProblem>, detail: string | undefined, target: string, base: { status: number; retryAfterMs?: number }, redact: Redactor): RemoteApiError {
+  const fields = problem.invalid_fields ?? [];
+  const details = fields.map((f) => `${f.field || "(request body)"}: ${redact(f.description)}${f.type ? ` [${f.type}]` : ""}`);
+  if (!details.length && detail) details.push(...detail.split("\n").map((l) => l.replace(/^-\s*/, "").trim()).filter(Boolean));
+  const invalidVersion = /version/i.test(problem.title ?? "") || /version does not exist/i.test(detail ?? "");
+  return new RemoteApiError(
+    invalidVersion
+      ? `Replicate does not know that model version, or you may not use it (422) for ${target}.`
+      : `Replicate rejected the input for ${target} (422 ${problem.title ?? "Unprocessable Entity"}).`,
+    {
+      ...base,
+      code: "E_REPLICATE_422",
+      details,
+      hint: invalidVersion
+        ? "Check the version id (64 hex characters) and that your token's account can run it."
+        : "Fix the fields listed above; the model's input schema is at https://replicate.com/<owner>/<name>/api.",
+    },
+  );
+}
+
 /** Maps a non-2xx response (after our retries) to a RemoteApiError with a code and a hint. */
 export function errorFromResponse(failure: HttpFailure): RemoteApiError {
   const { status, method, path, attempts, redact } = failure;
@@ -143,25 +164,7 @@ export function errorFromResponse(failure: HttpFailure): RemoteApiError {
       hint: "Replicate's files API accepts files under 100 MiB: use fewer or smaller selfies.",
     });
   }
-  if (status === 422) {
-    const fields = problem.invalid_fields ?? [];
-    const details = fields.map((f) => `${f.field || "(request body)"}: ${redact(f.description)}${f.type ? ` [${f.type}]` : ""}`);
-    if (!details.length && detail) details.push(...detail.split("\n").map((l) => l.replace(/^-\s*/, "").trim()).filter(Boolean));
-    const invalidVersion = /version/i.test(problem.title ?? "") || /version does not exist/i.test(detail ?? "");
-    return new RemoteApiError(
-      invalidVersion
-        ? `Replicate does not know that model version, or you may not use it (422) for ${target}.`
-        : `Replicate rejected the input for ${target} (422 ${problem.title ?? "Unprocessable Entity"}).`,
-      {
-        ...base,
-        code: "E_REPLICATE_422",
-        details,
-        hint: invalidVersion
-          ? "Check the version id (64 hex characters) and that your token's account can run it."
-          : "Fix the fields listed above; the model's input schema is at https://replicate.com/<owner>/<name>/api.",
-      },
-    );
-  }
+  if (status === 422) return invalidInputError(problem, detail, target, base, redact);
   if (status === 429) {
     return new RemoteApiError(`Replicate kept throttling requests for ${target} (429${tries}${detail ? `: ${detail}` : ""}).`, {
       ...base,

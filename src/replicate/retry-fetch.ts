@@ -207,102 +207,150 @@ function headerValue(init: RequestInit | undefined, name: string): string | unde
   return key ? (headers as Record<string, string>)[key] : undefined;
 }
 
+/** What one fetch through the wrapper knows for all its attempts. */
+interface RetryCall {
+  method: string;
+  path: string;
+  idempotent: boolean;
+  paid: boolean;
+  userSignal: AbortSignal | undefined;
+  /** `Prefer: wait=N` holds the request open up to N seconds by design (https://replicate.com/docs/reference/http). */
+  holdMs: number;
+}
+
+interface RetryConfig {
+  baseFetch: FetchLike;
+  retry: Required<Omit<RetryOptions, "random">>;
+  random: () => number;
+  clock: Clock;
+  limiter: RateLimiter;
+  redact: Redactor;
+  bufferBody: boolean;
+  onRetry: ((event: RetryEvent) => void) | undefined;
+}
+
+function describeCall(input: string | URL | Request, init: RequestInit | undefined): RetryCall {
+  const method = methodOf(input, init);
+  const path = urlOf(input).pathname;
+  const preferWait = headerValue(init, "prefer")?.match(/^wait(?:=(\d+))?$/);
+  return {
+    method,
+    path,
+    idempotent: isIdempotent(method, path),
+    paid: isPaidCreate(method, path),
+    userSignal: init?.signal ?? undefined,
+    holdMs: preferWait ? Number(preferWait[1] ?? 60) * 1000 : 0,
+  };
+}
+
 export function createRetryFetch(options: RetryFetchOptions = {}): FetchLike {
-  const baseFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
-  const random = options.retry?.random ?? Math.random;
-  const clock = options.clock ?? systemClock;
-  const limiter = options.limiter ?? sharedCreateLimiter;
-  const redact = options.redact ?? redactTokenShapes;
-  const bufferBody = options.bufferBody ?? true;
+  const cfg: RetryConfig = {
+    baseFetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    random: options.retry?.random ?? Math.random,
+    clock: options.clock ?? systemClock,
+    limiter: options.limiter ?? sharedCreateLimiter,
+    redact: options.redact ?? redactTokenShapes,
+    bufferBody: options.bufferBody ?? true,
+    onRetry: options.onRetry,
+  };
   const finalErrors = new WeakMap<object, unknown>();
-
-  async function attemptLoop(input: string | URL | Request, init: RequestInit | undefined): Promise<Response> {
-    const method = methodOf(input, init);
-    const url = urlOf(input);
-    const path = url.pathname;
-    const idempotent = isIdempotent(method, path);
-    const paid = isPaidCreate(method, path);
-    const userSignal = init?.signal ?? undefined;
-    // `Prefer: wait=N` holds the request open up to N seconds by design (https://replicate.com/docs/reference/http).
-    const preferWait = headerValue(init, "prefer")?.match(/^wait(?:=(\d+))?$/);
-    const holdMs = preferWait ? Number(preferWait[1] ?? 60) * 1000 : 0;
-
-    for (let attempt = 1; ; attempt++) {
-      if (userSignal?.aborted) throw new InterruptedError();
-      if (paid) await limiter.acquire(userSignal).catch(() => Promise.reject(new InterruptedError()));
-      // Times out the answer (headers, and the body when buffered); a streamed download is not
-      // cut off once its headers arrived, however long the body takes.
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(new DOMException("timeout", "TimeoutError")), retry.requestTimeoutMs + holdMs);
-      const signal = userSignal ? AbortSignal.any([userSignal, timeout.signal]) : timeout.signal;
-      let response: Response;
-      let body: ArrayBuffer | undefined;
-      try {
-        response = await baseFetch(input, { ...init, signal });
-        if (response.ok && bufferBody) body = await response.arrayBuffer();
-        clearTimeout(timer);
-      } catch (error) {
-        clearTimeout(timer);
-        if (userSignal?.aborted) throw new InterruptedError();
-        const code = networkErrorCode(error);
-        const cause = timeout.signal.aborted ? `no answer within ${Math.round((retry.requestTimeoutMs + holdMs) / 1000)} s (timeout)` : describeNetworkError(error);
-        const retryable = idempotent || (code !== undefined && NOT_SENT_CODES.has(code));
-        if (!retryable) throw new AmbiguousCreateError(method, path, `the connection failed (${cause})`);
-        if (attempt >= retry.maxAttempts) throw networkError(method, path, cause, attempt);
-        const delayMs = backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs, random);
-        options.onRetry?.({ type: "retry", method, path, attempt, delayMs, reason: redact(cause) });
-        await sleepOrInterrupt(delayMs, userSignal);
-        continue;
-      }
-
-      if (response.ok) {
-        // 204/205 carry no body, and the Response constructor refuses one (files.delete: 204).
-        if (response.status === 204 || response.status === 205) return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
-        return body === undefined
-          ? response
-          : new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-      }
-
-      const bodyText = await response.text().catch(() => "");
-      const status = response.status;
-      if (status === 429 || (status >= 500 && idempotent)) {
-        const problem = parseProblem(bodyText);
-        const hinted = parseRetryAfter(response.headers.get("retry-after"), clock.now()) ?? (status === 429 ? parseResetsIn(problem.detail) : undefined);
-        const backoff = backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs, random);
-        const delayMs = Math.max(hinted ?? 0, backoff);
-        const tooLong = hinted !== undefined && hinted > retry.maxRetryAfterMs;
-        if (attempt >= retry.maxAttempts || tooLong) {
-          throw errorFromResponse({ status, bodyText, method, path, attempts: attempt, redact, ...(hinted !== undefined ? { retryAfterMs: hinted } : {}) });
-        }
-        if (status === 429 && paid && hinted !== undefined) limiter.pause(hinted);
-        options.onRetry?.({ type: "retry", method, path, attempt, delayMs, status, reason: status === 429 ? "throttled" : `server error ${status}` });
-        await sleepOrInterrupt(delayMs, userSignal);
-        continue;
-      }
-      if (status >= 500 && !idempotent) {
-        throw new AmbiguousCreateError(method, path, `the server answered ${status}`, status);
-      }
-      throw errorFromResponse({ status, bodyText, method, path, attempts: attempt, redact });
-    }
-  }
-
   return async (input, init) => {
     // The replicate client calls us again with the same init after anything we throw (see above).
     if (init && finalErrors.has(init)) throw finalErrors.get(init);
     try {
-      return await attemptLoop(input, init);
+      return await attemptLoop(cfg, input, init);
     } catch (error) {
       if (init) finalErrors.set(init, error);
       throw error;
     }
   };
+}
 
-  async function sleepOrInterrupt(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    try {
-      await clock.sleep(ms, signal);
-    } catch {
-      throw new InterruptedError();
+async function attemptLoop(cfg: RetryConfig, input: string | URL | Request, init: RequestInit | undefined): Promise<Response> {
+  const call = describeCall(input, init);
+  for (let attempt = 1; ; attempt++) {
+    if (call.userSignal?.aborted) throw new InterruptedError();
+    if (call.paid) await cfg.limiter.acquire(call.userSignal).catch(() => Promise.reject(new InterruptedError()));
+    const sent = await sendOnce(cfg, call, input, init);
+    if ("error" in sent) {
+      await afterNetworkError(cfg, call, attempt, sent);
+      continue;
     }
+    const { response, body } = sent;
+    if (response.ok) {
+      // 204/205 carry no body, and the Response constructor refuses one (files.delete: 204).
+      if (response.status === 204 || response.status === 205) return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+      return body === undefined
+        ? response
+        : new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    }
+    await afterErrorStatus(cfg, call, attempt, response);
+  }
+}
+
+type Sent = { response: Response; body: ArrayBuffer | undefined } | { error: unknown; timedOut: boolean };
+
+/** One request. Times out the answer (headers, and the body when buffered); a streamed download is not cut off once its headers arrived, however long the body takes. */
+async function sendOnce(cfg: RetryConfig, call: RetryCall, input: string | URL | Request, init: RequestInit | undefined): Promise<Sent> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new DOMException("timeout", "TimeoutError")), cfg.retry.requestTimeoutMs + call.holdMs);
+  const signal = call.userSignal ? AbortSignal.any([call.userSignal, timeout.signal]) : timeout.signal;
+  try {
+    const response = await cfg.baseFetch(input, { ...init, signal });
+    const body = response.ok && cfg.bufferBody ? await response.arrayBuffer() : undefined;
+    clearTimeout(timer);
+    return { response, body };
+  } catch (error) {
+    clearTimeout(timer);
+    if (call.userSignal?.aborted) throw new InterruptedError();
+    return { error, timedOut: timeout.signal.aborted };
+  }
+}
+
+/** A request that got no answer: retried when it was idempotent or surely never sent; else throws. */
+async function afterNetworkError(cfg: RetryConfig, call: RetryCall, attempt: number, sent: { error: unknown; timedOut: boolean }): Promise<void> {
+  const { method, path } = call;
+  const code = networkErrorCode(sent.error);
+  const cause = sent.timedOut ? `no answer within ${Math.round((cfg.retry.requestTimeoutMs + call.holdMs) / 1000)} s (timeout)` : describeNetworkError(sent.error);
+  const retryable = call.idempotent || (code !== undefined && NOT_SENT_CODES.has(code));
+  if (!retryable) throw new AmbiguousCreateError(method, path, `the connection failed (${cause})`);
+  if (attempt >= cfg.retry.maxAttempts) throw networkError(method, path, cause, attempt);
+  const delayMs = backoffDelay(attempt, cfg.retry.baseDelayMs, cfg.retry.maxDelayMs, cfg.random);
+  cfg.onRetry?.({ type: "retry", method, path, attempt, delayMs, reason: cfg.redact(cause) });
+  await sleepOrInterrupt(cfg, delayMs, call.userSignal);
+}
+
+/** A non-2xx answer: throttling and (idempotent) server errors wait and return; the rest throw. */
+async function afterErrorStatus(cfg: RetryConfig, call: RetryCall, attempt: number, response: Response): Promise<void> {
+  const { method, path, idempotent, paid } = call;
+  const { retry, redact } = cfg;
+  const bodyText = await response.text().catch(() => "");
+  const status = response.status;
+  if (status === 429 || (status >= 500 && idempotent)) {
+    const problem = parseProblem(bodyText);
+    const hinted = parseRetryAfter(response.headers.get("retry-after"), cfg.clock.now()) ?? (status === 429 ? parseResetsIn(problem.detail) : undefined);
+    const backoff = backoffDelay(attempt, retry.baseDelayMs, retry.maxDelayMs, cfg.random);
+    const delayMs = Math.max(hinted ?? 0, backoff);
+    const tooLong = hinted !== undefined && hinted > retry.maxRetryAfterMs;
+    if (attempt >= retry.maxAttempts || tooLong) {
+      throw errorFromResponse({ status, bodyText, method, path, attempts: attempt, redact, ...(hinted !== undefined ? { retryAfterMs: hinted } : {}) });
+    }
+    if (status === 429 && paid && hinted !== undefined) cfg.limiter.pause(hinted);
+    cfg.onRetry?.({ type: "retry", method, path, attempt, delayMs, status, reason: status === 429 ? "throttled" : `server error ${status}` });
+    await sleepOrInterrupt(cfg, delayMs, call.userSignal);
+    return;
+  }
+  if (status >= 500 && !idempotent) {
+    throw new AmbiguousCreateError(method, path, `the server answered ${status}`, status);
+  }
+  throw errorFromResponse({ status, bodyText, method, path, attempts: attempt, redact });
+}
+
+async function sleepOrInterrupt(cfg: RetryConfig, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await cfg.clock.sleep(ms, signal);
+  } catch {
+    throw new InterruptedError();
   }
 }

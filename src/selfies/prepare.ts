@@ -104,6 +104,39 @@ function publicImage(image: ImageReport): Record<string, unknown> {
   return rest;
 }
 
+type UsableImage = ImageReport & { face: NonNullable<ImageReport["face"]>; width: number; height: number };
+
+/** One selfie -> a square sRGB JPEG crop (no metadata) and its caption file. */
+async function prepareImage(image: UsableImage, index: number, kind: "wide" | "closeup", imagesDir: string, options: PrepareOptions): Promise<PreparedImage> {
+  if (options.signal?.aborted) throw new InterruptedError();
+  const face = image.face.box as Box;
+  const region = cropRegion(face, image.width, image.height, kind === "wide" ? WIDE_SPAN : CLOSEUP_SPAN);
+  const opened = await openImage(await readFile(image.path));
+  const bytes = await decoding(
+    opened
+      .pipeline()
+      .extract({ left: region.left, top: region.top, width: region.size, height: region.size })
+      .resize(OUTPUT_SIZE, OUTPUT_SIZE, { kernel: "lanczos3" })
+      .toColourspace("srgb")
+      .removeAlpha()
+      // No withMetadata(): sharp writes no EXIF, XMP, ICC or GPS unless asked (GPS never leaves).
+      .jpeg({ quality: 95, chromaSubsampling: "4:4:4" })
+      .toBuffer(),
+  );
+  const file = `${String(index + 1).padStart(2, "0")}-${slug(image.file)}.jpg`;
+  const caption = captionFor(options.trigger, options.classWord, kind);
+  await writeFile(join(imagesDir, file), bytes);
+  await writeFile(join(imagesDir, file.replace(/\.jpg$/, ".txt")), `${caption}\n`);
+  return {
+    file,
+    caption,
+    source: image.file,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    kind,
+    faceBox: faceInOutput(face, region),
+  };
+}
+
 export async function prepareTrainingSet(report: CheckReport, outDir: string, options: PrepareOptions): Promise<PreparedSet> {
   validateTrigger(options.trigger);
   validateClassWord(options.classWord);
@@ -114,49 +147,14 @@ export async function prepareTrainingSet(report: CheckReport, outDir: string, op
   }
   const root = resolve(outDir);
   await checkTarget(root);
-  const usable = report.images.filter((i): i is ImageReport & { face: NonNullable<ImageReport["face"]>; width: number; height: number } =>
-    i.verdict !== "reject" && Boolean(i.face && i.width && i.height),
-  );
+  const usable = report.images.filter((i): i is UsableImage => i.verdict !== "reject" && Boolean(i.face && i.width && i.height));
   const wide = pickWide(usable.map((i) => ({ face: i.face.box, width: i.width, height: i.height })));
   const staging = join(dirname(root), `.${basename(root)}.tmp-${randomBytes(4).toString("hex")}`);
   const imagesDir = join(staging, "images");
   await mkdir(imagesDir, { recursive: true });
   try {
     const limit = pLimit(2);
-    const prepared = await Promise.all(
-      usable.map((image, index) =>
-        limit(async (): Promise<PreparedImage> => {
-          if (options.signal?.aborted) throw new InterruptedError();
-          const kind = wide.has(index) ? "wide" : "closeup";
-          const face = image.face.box as Box;
-          const region = cropRegion(face, image.width, image.height, kind === "wide" ? WIDE_SPAN : CLOSEUP_SPAN);
-          const opened = await openImage(await readFile(image.path));
-          const bytes = await decoding(
-            opened
-              .pipeline()
-              .extract({ left: region.left, top: region.top, width: region.size, height: region.size })
-              .resize(OUTPUT_SIZE, OUTPUT_SIZE, { kernel: "lanczos3" })
-              .toColourspace("srgb")
-              .removeAlpha()
-              // No withMetadata(): sharp writes no EXIF, XMP, ICC or GPS unless asked (GPS never leaves).
-              .jpeg({ quality: 95, chromaSubsampling: "4:4:4" })
-              .toBuffer(),
-          );
-          const file = `${String(index + 1).padStart(2, "0")}-${slug(image.file)}.jpg`;
-          const caption = captionFor(options.trigger, options.classWord, kind);
-          await writeFile(join(imagesDir, file), bytes);
-          await writeFile(join(imagesDir, file.replace(/\.jpg$/, ".txt")), `${caption}\n`);
-          return {
-            file,
-            caption,
-            source: image.file,
-            sha256: createHash("sha256").update(bytes).digest("hex"),
-            kind,
-            faceBox: faceInOutput(face, region),
-          };
-        }),
-      ),
-    );
+    const prepared = await Promise.all(usable.map((image, index) => limit(() => prepareImage(image, index, wide.has(index) ? "wide" : "closeup", imagesDir, options))));
     const hash = createHash("sha256");
     for (const p of prepared) hash.update(`${p.file}\0${p.sha256}\0${p.caption}\n`);
     const datasetHash = hash.digest("hex");

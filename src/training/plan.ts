@@ -99,17 +99,18 @@ function intInRange(problems: string[], flag: string, value: number | undefined,
   if (!Number.isInteger(value) || value < min || value > max) problems.push(`${flag} must be a whole number from ${min} to ${max} (got ${value})`);
 }
 
-export function buildTrainPlan(input: TrainPlanInput): TrainPlan {
-  const name = validateIdentityName(input.name);
-  const recipeId = input.recipe ?? DEFAULT_RECIPE;
+function recipeFor(recipeId: string): Recipe {
   const recipe = findRecipe(recipeId);
-  if (!recipe) {
-    const guess = closest(recipeId, RECIPE_IDS);
-    throw new UsageError(`unknown base model "${recipeId}"`, {
-      code: "E_UNKNOWN_MODEL",
-      hint: `${guess ? `did you mean --model ${guess}? ` : ""}choose one of: ${RECIPE_IDS.join(", ")}`,
-    });
-  }
+  if (recipe) return recipe;
+  const guess = closest(recipeId, RECIPE_IDS);
+  throw new UsageError(`unknown base model "${recipeId}"`, {
+    code: "E_UNKNOWN_MODEL",
+    hint: `${guess ? `did you mean --model ${guess}? ` : ""}choose one of: ${RECIPE_IDS.join(", ")}`,
+  });
+}
+
+/** The options with their defaults, after every problem with them is collected into one error. */
+function checkedOptions(input: TrainPlanInput, recipe: Recipe, remote: boolean): { trigger: string; classWord: string; resolutions: number[]; prompts: string[] } {
   const problems: string[] = [];
   // ostris/flux-dev-lora-trainer takes 3..6000 steps (replicate/flux-fine-tuner train.py, `steps`
   // ge=3 le=6000); the live TrainingInput schema is checked again before anything is uploaded.
@@ -134,7 +135,6 @@ export function buildTrainPlan(input: TrainPlanInput): TrainPlan {
       problems.push(`--resolution ${r} must be a whole number from 256 to 2048 divisible by ${recipe.bucketDivisibility}`);
     }
   }
-  const remote = input.backend === "replicate";
   if (remote && recipe.id !== "flux1-dev") {
     problems.push(`--backend replicate trains FLUX.1 dev only (ostris/flux-dev-lora-trainer); --model ${recipe.id} needs --backend local`);
   }
@@ -151,8 +151,11 @@ export function buildTrainPlan(input: TrainPlanInput): TrainPlan {
       hint: "fix the flags above; `headshot train --help` lists them with their ranges",
     });
   }
+  return { trigger, classWord, resolutions, prompts };
+}
 
-  const steps = input.steps ?? (remote ? REPLICATE_DEFAULTS.steps : recipe.defaults.steps);
+/** quantize and low_vram from the flags, the recipe and the GPU, with the reason shown in the plan. */
+function memoryPlan(input: TrainPlanInput, recipe: Recipe, remote: boolean): { quantize: boolean; lowVram: boolean; memoryReason: string; warnings: string[] } {
   const warnings: string[] = [];
   const gpu = input.gpu;
   const quantize = input.quantize ?? (gpu ? gpu.totalMiB < recipe.quantizeBelowMiB : true);
@@ -186,6 +189,17 @@ export function buildTrainPlan(input: TrainPlanInput): TrainPlan {
         (recipe.id === "flux2-klein-4b" ? "" : " (try --model flux2-klein-4b or --backend replicate)"),
     );
   }
+  return { quantize, lowVram, memoryReason, warnings };
+}
+
+export function buildTrainPlan(input: TrainPlanInput): TrainPlan {
+  const name = validateIdentityName(input.name);
+  const recipe = recipeFor(input.recipe ?? DEFAULT_RECIPE);
+  const remote = input.backend === "replicate";
+  const { trigger, classWord, resolutions, prompts } = checkedOptions(input, recipe, remote);
+  const steps = input.steps ?? (remote ? REPLICATE_DEFAULTS.steps : recipe.defaults.steps);
+  const gpu = input.gpu;
+  const { quantize, lowVram, memoryReason, warnings } = memoryPlan(input, recipe, remote);
 
   if (!remote && gpu && recipe.loadPeak && gpu.freeMiB < recipe.loadPeak.mib) {
     throw new DependencyError(`${recipe.label} cannot load on ${gpu.name}: ${gpu.freeMiB} MiB free, loading needs about ${recipe.loadPeak.mib} MiB`, {

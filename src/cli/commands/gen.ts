@@ -89,12 +89,18 @@ export function registerGen(program: Command, wrap: Wrap): void {
     .option("--quantize <mode>", "local: none, 8bit or 4bit weights (default: from free GPU memory)", oneOf("--quantize", ["none", "8bit", "4bit"] as const))
     .addHelpText("after", EXAMPLES)
     .action(
-      wrap(async (ctx, rawOptions) => {
+      wrap(async (ctx, rawOptions, command) => {
         const options = rawOptions as GenerateOptions;
         const { checkGenerateOptions } = await import("../../generate/options.js");
         checkGenerateOptions(options);
         const settings = await ctx.settings(options.aiToolkit !== undefined ? { aiToolkit: options.aiToolkit } : {});
-        const { generate } = await import("../../generate/generate.js");
+        const { generate, generateDefaults } = await import("../../generate/generate.js");
+        if (ctx.reporter.verbose) {
+          const { describeSettings } = await import("../../settings/command-defaults.js");
+          const backendTyped = (command as Command).getOptionValueSource("backend") === "cli";
+          const { count, model, format, concurrency, backend } = generateDefaults(options, settings, backendTyped);
+          for (const line of describeSettings({ count, model, format, concurrency, backend })) ctx.reporter.debug(line);
+        }
         const { GenView, showGenerateResult } = await import("../views/gen.js");
         // The face detail pass after the batch (issue 17): decided, and refused without an identity, before anything is paid.
         const { polishWanted, polishAfterGen } = await import("../polish-command.js");

@@ -8,6 +8,7 @@ import type { Identity } from "../../identity/registry.js";
 import type { GlobalSettings } from "../../settings/settings.js";
 import type { CommandContext, Wrap } from "../context.js";
 import type { TrainRequest } from "../../training/train.js";
+import type { BackendSource, TrainBackend } from "../../training/trainers.js";
 
 const EXAMPLES = `
 Examples:
@@ -93,6 +94,17 @@ function planOptions(flags: TrainFlags, samplePrompts: string[]): TrainRequest["
   };
 }
 
+/** --backend, $HEADSHOT_BACKEND, the project config or local; `--verbose` says which. */
+async function trainBackend(ctx: CommandContext, flags: TrainFlags, settings: GlobalSettings): Promise<TrainBackend> {
+  const { parseBackend } = await import("../../training/trainers.js");
+  const { describeSettings, resolveTrainBackend } = await import("../../settings/command-defaults.js");
+  const resolved = resolveTrainBackend(flags.backend, ctx.env, settings);
+  for (const line of describeSettings({ backend: resolved })) ctx.reporter.debug(line);
+  // The error names where the bad value came from (a default or the config: the config file's name).
+  const where: BackendSource = resolved.source === "flag" ? "--backend" : resolved.source === "env" ? "HEADSHOT_BACKEND" : "headshot.config.yaml";
+  return parseBackend(resolved.value, where);
+}
+
 export function registerTrain(program: Command, wrap: Wrap): void {
   program
     .command("train")
@@ -126,14 +138,8 @@ export function registerTrain(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, selfiesArg, rawFlags) => {
         const flags = rawFlags as TrainFlags;
-        const { parseBackend } = await import("../../training/trainers.js");
         const settings = await ctx.settings(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {});
-        const backend =
-          flags.backend !== undefined
-            ? parseBackend(flags.backend, "--backend")
-            : ctx.env.HEADSHOT_BACKEND
-              ? parseBackend(ctx.env.HEADSHOT_BACKEND, "HEADSHOT_BACKEND")
-              : parseBackend(settings.projectConfig?.backend ?? "local", "headshot.config.yaml");
+        const backend = await trainBackend(ctx, flags, settings);
         // --backend test registers a labelled rehearsal identity (no LoRA) in its own registry,
         // `<HEADSHOT_HOME>/test-mode/`, shared with `batch --backend test`: the real registry never
         // holds one, and real backends refuse it (src/cli/gen-rehearsal.ts).

@@ -55,13 +55,60 @@ const PHASES: [RegExp, string][] = [
   [/^Generating baseline samples/, "sampling"],
 ];
 
-export async function runAiToolkit(options: RunOptions): Promise<RunOutcome> {
-  const tailMax = options.tailLines ?? 200;
-  const lines: string[] = [];
-  const remember = (line: string): void => {
+/** Keeps the last `max` lines for the error report. */
+function tail(lines: string[], max: number): (line: string) => void {
+  return (line) => {
     lines.push(line);
-    if (lines.length > tailMax) lines.shift();
+    if (lines.length > max) lines.shift();
   };
+}
+
+/** stdout: resume notices, saved checkpoints and phases (section 5.2). */
+function readStdoutLine(options: RunOptions, outcome: RunOutcome, remember: (line: string) => void, line: string): void {
+  remember(line);
+  options.onEvent({ type: "log", stream: "stdout", line });
+  const resume = /^#### IMPORTANT RESUMING FROM (.+) ####$/.exec(line);
+  if (resume?.[1]) outcome.resumedFrom = { path: resume[1] };
+  const found = /^Found step (\d+) in metadata/.exec(line);
+  if (found && outcome.resumedFrom) {
+    outcome.resumedFrom.step = Number(found[1]);
+    options.onEvent({ type: "phase", phase: "resume", message: `resuming from step ${found[1]} (${basename(outcome.resumedFrom.path)})` });
+  }
+  const saved = /^Saved checkpoint to (.+\.safetensors)$/.exec(line);
+  if (saved?.[1]) {
+    const m = /_(\d{9})\.safetensors$/.exec(saved[1]);
+    options.onEvent({ type: "checkpoint", step: m ? Number(m[1]) : -1, path: saved[1] });
+  }
+  for (const [re, phase] of PHASES) if (re.test(line)) options.onEvent({ type: "phase", phase, message: line.trim() });
+}
+
+/** stderr: the training's tqdm bar becomes progress; other bars are dropped; the rest is logged. */
+function readStderrLine(options: RunOptions, remember: (line: string) => void, line: string): void {
+  const progress = parseProgressLine(line, options.jobName);
+  if (progress) {
+    const { step, total, percent, elapsedSeconds } = progress;
+    options.onEvent({
+      type: "progress",
+      step,
+      total,
+      percent,
+      elapsedSeconds,
+      ...(progress.loss !== undefined ? { loss: progress.loss } : {}),
+      ...(progress.lr !== undefined ? { lr: progress.lr } : {}),
+      ...(progress.secondsPerStep !== undefined ? { secondsPerStep: progress.secondsPerStep } : {}),
+      ...(progress.etaSeconds !== undefined ? { etaSeconds: progress.etaSeconds } : {}),
+    });
+    return;
+  }
+  // Other tqdm bars (downloads, latent caching, sampling) are noise for the error report.
+  if (/\d+%\|[^|]*\|\s*\d+\/\d+ \[|^\s*\d+it \[/.test(line)) return;
+  remember(line);
+  options.onEvent({ type: "log", stream: "stderr", line });
+}
+
+export async function runAiToolkit(options: RunOptions): Promise<RunOutcome> {
+  const lines: string[] = [];
+  const remember = tail(lines, options.tailLines ?? 200);
   const outcome: RunOutcome = { exitCode: undefined, signal: undefined, interrupted: false, lines, samples: [] };
   const seenSamples = new Set((await listSamples(options.samplesDir)).map((s) => s.path));
   const pollSamples = async (): Promise<void> => {
@@ -72,46 +119,8 @@ export async function runAiToolkit(options: RunOptions): Promise<RunOutcome> {
       options.onEvent({ type: "sample", step: sample.step, path: sample.path });
     }
   };
-
-  const onStdout = (line: string): void => {
-    remember(line);
-    options.onEvent({ type: "log", stream: "stdout", line });
-    const resume = /^#### IMPORTANT RESUMING FROM (.+) ####$/.exec(line);
-    if (resume?.[1]) outcome.resumedFrom = { path: resume[1] };
-    const found = /^Found step (\d+) in metadata/.exec(line);
-    if (found && outcome.resumedFrom) {
-      outcome.resumedFrom.step = Number(found[1]);
-      options.onEvent({ type: "phase", phase: "resume", message: `resuming from step ${found[1]} (${basename(outcome.resumedFrom.path)})` });
-    }
-    const saved = /^Saved checkpoint to (.+\.safetensors)$/.exec(line);
-    if (saved?.[1]) {
-      const m = /_(\d{9})\.safetensors$/.exec(saved[1]);
-      options.onEvent({ type: "checkpoint", step: m ? Number(m[1]) : -1, path: saved[1] });
-    }
-    for (const [re, phase] of PHASES) if (re.test(line)) options.onEvent({ type: "phase", phase, message: line.trim() });
-  };
-  const onStderr = (line: string): void => {
-    const progress = parseProgressLine(line, options.jobName);
-    if (progress) {
-      const { step, total, percent, elapsedSeconds } = progress;
-      options.onEvent({
-        type: "progress",
-        step,
-        total,
-        percent,
-        elapsedSeconds,
-        ...(progress.loss !== undefined ? { loss: progress.loss } : {}),
-        ...(progress.lr !== undefined ? { lr: progress.lr } : {}),
-        ...(progress.secondsPerStep !== undefined ? { secondsPerStep: progress.secondsPerStep } : {}),
-        ...(progress.etaSeconds !== undefined ? { etaSeconds: progress.etaSeconds } : {}),
-      });
-      return;
-    }
-    // Other tqdm bars (downloads, latent caching, sampling) are noise for the error report.
-    if (/\d+%\|[^|]*\|\s*\d+\/\d+ \[|^\s*\d+it \[/.test(line)) return;
-    remember(line);
-    options.onEvent({ type: "log", stream: "stderr", line });
-  };
+  const onStdout = (line: string): void => readStdoutLine(options, outcome, remember, line);
+  const onStderr = (line: string): void => readStderrLine(options, remember, line);
 
   if (options.signal.aborted) return { ...outcome, interrupted: true };
   const child = execa(options.file, options.args, {
