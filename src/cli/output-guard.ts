@@ -39,9 +39,20 @@ export function guardStream(stream: OutputStream, redact: Redactor): GuardedStre
   const close = (): void => {
     closed = true;
   };
+  // ora hooks `stream.write` on a TTY (sindresorhus/ora index.js #hookStream) and calls the write
+  // it replaced: keep its hook here, never on the underlying stream, or the two would call each
+  // other without end.
+  let hooked: unknown;
   return new Proxy(stream as GuardedStream, {
+    set(target, prop, value, receiver) {
+      if (prop === "write") {
+        hooked = value === write ? undefined : value;
+        return true;
+      }
+      return Reflect.set(target, prop, value, receiver);
+    },
     get(target, prop, receiver) {
-      if (prop === "write") return write;
+      if (prop === "write") return hooked ?? write;
       if (prop === "close") return close;
       if (prop === "closed") return closed;
       const value: unknown = Reflect.get(target, prop, receiver);

@@ -29,9 +29,13 @@ describe("train sample prompts", () => {
 });
 
 describe("train --backend test", () => {
-  it("is refused: placeholder identities never enter the real registry", async () => {
+  // A rehearsal identity is made from checked selfies (issue 15; the accepted case is in
+  // gen-rehearsal.test.ts). A set the check rejects is refused as for a real training, and nothing
+  // is registered anywhere.
+  it("refuses a rejected selfie set (exit 6) and registers nothing", async () => {
     const r = await runCli(["train", "selfies", "--name", "jane", "--backend", "test"], { cwd: ws.dir, env: ws.env });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("headshot batch <file.yaml> --backend test");
+    expect(r.code).toBe(6);
+    const shown = await runCli(["identities", "show", "jane"], { cwd: ws.dir, env: ws.env });
+    expect(shown.code).not.toBe(0);
   });
 });

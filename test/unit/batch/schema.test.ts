@@ -16,8 +16,8 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe("batch files", () => {
   it("the shipped example validates and its paths resolve next to the file", async () => {
     const loaded = await loadBatchFile("examples/team.yaml", process.cwd());
-    expect(loaded.batch.people.map((p) => p.name)).toEqual(["jane", "raj", "sam"]);
-    expect(batchPath(loaded, loaded.batch.people[0]?.selfies ?? "")).toBe(join(process.cwd(), "examples", "selfies", "jane"));
+    expect(loaded.batch.people.map((p) => p.name)).toEqual(["grace", "eileen"]);
+    expect(batchPath(loaded, loaded.batch.people[0]?.selfies ?? "")).toBe(join(process.cwd(), "examples", "selfies", "grace"));
     const custom = await loadPreset("./examples/presets/acme-brand.yaml", { cwd: process.cwd(), userDirs: [] });
     expect(custom.chain).toHaveLength(2);
   });
