@@ -10,6 +10,7 @@ import sharp from "sharp";
 import { expect } from "vitest";
 import { runCheck } from "../../../src/selfies/index.js";
 import { embeddingCentroid, saveIdentity, type Identity } from "../../../src/identity/registry.js";
+import { DESCRIPTOR_MODEL } from "../../../src/scoring/calibration.js";
 import { POLISHED_DIR } from "../../../src/polish/run-polish.js";
 import { maskAlpha, maskShape, type Box, type Region } from "../../../src/polish/geometry.js";
 import { changedBounds } from "../../../src/polish/blend.js";
@@ -42,7 +43,7 @@ export async function polishWorkspace(prefix: string, extra: Record<string, unkn
       usable: report.set.usable,
       total: report.set.total,
       selfSimilarity: report.set.selfSimilarity!,
-      embedding: { model: "human-faceres", dims: 1024, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
+      embedding: { model: DESCRIPTOR_MODEL, dims: embeddings[0]!.length, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
     },
     createdAt: "2026-11-27T06:00:00.000Z",
     ...extra,
