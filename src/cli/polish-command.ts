@@ -12,11 +12,13 @@ import { jsonWorthy, renderLocalEvent } from "./views/local-gen.js";
 
 const pct = (v: number | undefined): string => (v === undefined ? "-" : `${Math.round(v * 100)}%`);
 
-async function promptWords(ctx: CommandContext, options: PolishCliOptions, identity: { trigger: string; classWord: string }, presetDirs: string[]) {
-  if (!options.preset) return { trigger: identity.trigger, classWord: identity.classWord };
+/** The face prompt's words and the face pass's sampler (plan.ts polishSampler) from --preset. */
+async function fromPreset(ctx: CommandContext, options: PolishCliOptions, identity: { trigger: string; classWord: string }, presetDirs: string[]) {
+  const { polishSampler } = await import("../polish/plan.js");
+  if (!options.preset) return { words: { trigger: identity.trigger, classWord: identity.classWord }, sampler: polishSampler(undefined) };
   const { loadPreset } = await import("../presets/load.js");
   const preset = await loadPreset(options.preset, { cwd: ctx.cwd, userDirs: presetDirs });
-  return { trigger: identity.trigger, classWord: identity.classWord, skin: preset.data.skin, lighting: preset.data.lighting };
+  return { words: { trigger: identity.trigger, classWord: identity.classWord, skin: preset.data.skin, lighting: preset.data.lighting }, sampler: polishSampler(preset.data) };
 }
 
 function renderDryRun(entries: PolishEntry[], describe: (entry: PolishEntry, faceIndex: number) => Record<string, unknown>, reporter: Reporter): string {
@@ -105,8 +107,9 @@ async function polishFolder(ctx: CommandContext, folder: string, options: Polish
   const { lookupIdentity } = await import("../generate/generate.js");
   const identity = await lookupIdentity(home, options.identity);
   const { DEFAULT_POLISH, facePrompt, estimatePolish } = await import("../polish/plan.js");
-  const polishSettings = { ...DEFAULT_POLISH, strength: options.strength, upscale: options.upscale, likenessMargin: options.margin, seed: options.seed };
-  const prompt = facePrompt(await promptWords(ctx, options, identity, settings.presetDirs));
+  const { words, sampler } = await fromPreset(ctx, options, identity, settings.presetDirs);
+  const polishSettings = { ...DEFAULT_POLISH, ...sampler, strength: options.strength, upscale: options.upscale, likenessMargin: options.margin, seed: options.seed };
+  const prompt = facePrompt(words);
   const { createFacePass, createUpscaler } = await import("../polish/setup.js");
   const setup = {
     backend: options.backend,
@@ -116,6 +119,7 @@ async function polishFolder(ctx: CommandContext, folder: string, options: Polish
     loraUrl: options.loraUrl,
     upscale: options.upscale,
     upscaler: options.upscaler,
+    settings: polishSettings,
     testDelayMs: Number(ctx.env.HEADSHOT_TEST_DELAY_MS ?? 0) || undefined,
     local: { aiToolkitDir: settings.aiToolkitDir.value, aiToolkitPython: settings.aiToolkitPython },
     signal: ctx.signal,
@@ -138,7 +142,7 @@ async function polishFolder(ctx: CommandContext, folder: string, options: Polish
     const faces = entries.reduce((s, e) => s + e.faces.length, 0);
     const estimate = estimatePolish({ images: entries.filter((e) => e.faces.length).length, faces, perFaceUsd: backend.priceUsd, secondsPerFace: backend.secondsPerFace, upscale: options.upscale, perUpscaleUsd: upscaler?.priceUsd ?? 0 });
     for (const e of entries) reporter.event("polish.plan", { file: e.file, faces: e.faces.map((f) => ({ box: f.box, region: f.region, seed: f.seed })) });
-    reporter.result(renderDryRun(entries, (entry, i) => backend.describe({ key: "", imagePath: `<region ${i} of ${entry.file}>`, maskPath: "<mask>", prompt: entry.prompt, seed: entry.faces[i]!.seed, strength: entry.strength, side: 1024, rawDir: "", rawName: "" }), reporter));
+    reporter.result(renderDryRun(entries, (entry, i) => backend.describe({ key: "", imagePath: `<region ${i} of ${entry.file}>`, maskPath: "<mask>", prompt: entry.prompt, seed: entry.faces[i]!.seed, strength: entry.strength, side: 1024, ...sampler, rawDir: "", rawName: "" }), reporter));
     reporter.result(`\n${estimate.faces} face pass${estimate.faces === 1 ? "" : "es"} on ${backend.modelRef}${upscaler ? ` + ${estimate.upscales} upscale${estimate.upscales === 1 ? "" : "s"} (${upscaler.label})` : ""}: about $${estimate.costUsd.toFixed(3)}, ${estimate.seconds}s. Nothing was run.`);
     reporter.summary({ dryRun: true, dir, backend: backend.id, model: backend.modelRef, ...estimate });
     await backend.close();

@@ -6,6 +6,11 @@
  *
  * Backends: `backends/test.ts` (placeholders, free), `backends/replicate.ts` (predictions), and the
  * local GPU generator (`local/`), which plugs in through the same interface.
+ *
+ * Besides a planned image from a preset, a backend can take an image-to-image job (issue 17, the
+ * polish face pass): repaint a given picture, under a mask when given, at a strength, with the
+ * identity's LoRA. Each backend maps it to its own model's inputs (Replicate: `image`, `mask`,
+ * `prompt_strength`; diffusers: the img2img / inpaint pipeline's `image`, `mask_image`, `strength`).
  */
 import type { PlannedImage } from "./plan.js";
 
@@ -22,6 +27,35 @@ export interface GenJob {
    * A remote job created earlier (an earlier run, or this attempt before a download failed):
    * re-attach to it instead of creating (and paying for) another one.
    */
+  resume?: { remoteId: string } | undefined;
+}
+
+/**
+ * Repaint `image` (under `mask` when given) at `strength`: the face detail pass of `headshot polish`.
+ * No planned image: the caller (polish) owns the bookkeeping and says what to draw.
+ */
+export interface ImageToImageJob {
+  /** Stable across runs (polish: `<file>#<face index>`); names the local job and test outputs. */
+  key: string;
+  /** The picture to repaint (PNG): a local path for local/test, its uploaded URL for Replicate. */
+  image: string;
+  /** Same size, white = repaint, black = keep. Absent: plain img2img over the whole picture. */
+  mask?: string | undefined;
+  /** 0..1: how much may be redrawn (the last `steps x strength` denoising steps run). */
+  strength: number;
+  prompt: string;
+  seed: number;
+  /** The picture's size in pixels (the face region's working side). */
+  width: number;
+  height: number;
+  steps: number;
+  guidance: number;
+  /** The identity's LoRA: its scale, and its weights URL where the model takes one (flux-dev-lora). */
+  lora?: { scale?: number | undefined; weights?: string | undefined } | undefined;
+  /** Where the raw output goes: `<rawDir>/<rawName>.<ext>`, written atomically by the backend. */
+  rawDir: string;
+  rawName: string;
+  /** A remote job an earlier run created for this job: re-attach instead of paying again. */
   resume?: { remoteId: string } | undefined;
 }
 
@@ -93,6 +127,10 @@ export interface Generator {
   /** The inputs actually sent for an image (run-time values filled in). Default: the plan's. */
   inputsFor?(image: PlannedImage): Record<string, unknown>;
   generate(job: GenJob, callbacks: GenCallbacks): Promise<GenResult>;
+  /** The exact inputs an image-to-image job sends, in the model's own names (dry run, manifest, recovery). */
+  imageToImageInputs?(job: ImageToImageJob): Record<string, unknown>;
+  /** Runs an image-to-image job (same guarantees as generate: onCreating/onCreated before waiting). */
+  imageToImage?(job: ImageToImageJob, callbacks: GenCallbacks): Promise<GenResult>;
   /**
    * Finds remote jobs an interrupted run created but never recorded: any job created since
    * `since` whose inputs equal one of a candidate's (and whose id is not already known).

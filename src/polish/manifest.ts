@@ -56,6 +56,8 @@ export interface PolishEntry {
   status: "planned" | "running" | "done" | "skipped" | "failed";
   prompt: string;
   strength: number;
+  /** The face pass's sampler (absent in manifests written before it was a setting). */
+  sampler?: { steps: number; guidance: number; loraScale: number };
   faces: FaceEntry[];
   /** The face-pass result at the original size (both versions stay on disk). */
   after?: { file: string; sha256: string };

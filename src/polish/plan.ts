@@ -3,6 +3,7 @@
  * of each face, and the cost estimate `--dry-run` prints. Nothing here touches disk or network.
  */
 import { createHash } from "node:crypto";
+import { DEFAULT_GENERATION, type GenerationSettings, type PolishPresetSettings } from "../presets/schema.js";
 import { DEFAULT_CROP_FACTOR } from "./geometry.js";
 
 export interface PolishSettings {
@@ -25,6 +26,15 @@ export interface PolishSettings {
   maxFaces: number;
   /** Base of every face's seed. */
   seed: number;
+  /**
+   * Sampler of the face pass: the preset's `polish.steps` / `polish.guidance`, else its
+   * `generation.steps` / `generation.guidance` (the look the images were made with), else gen's
+   * defaults (45 steps, guidance 2.5). Only the last `steps x strength` steps run (img2img).
+   */
+  steps: number;
+  guidance: number;
+  /** The identity LoRA's strength: the preset's `generation.loraScale`, else 1. */
+  loraScale: number;
 }
 
 export const DEFAULT_POLISH: PolishSettings = {
@@ -34,7 +44,19 @@ export const DEFAULT_POLISH: PolishSettings = {
   likenessMargin: 0.03,
   maxFaces: 3,
   seed: 0,
+  steps: DEFAULT_GENERATION.steps,
+  guidance: DEFAULT_GENERATION.guidance,
+  loraScale: DEFAULT_GENERATION.loraScale,
 };
+
+/** The face pass's sampler from a preset (polish section first, then its generation section). */
+export function polishSampler(preset: { generation?: GenerationSettings | undefined; polish?: PolishPresetSettings | undefined } | undefined): Pick<PolishSettings, "steps" | "guidance" | "loraScale"> {
+  return {
+    steps: preset?.polish?.steps ?? preset?.generation?.steps ?? DEFAULT_POLISH.steps,
+    guidance: preset?.polish?.guidance ?? preset?.generation?.guidance ?? DEFAULT_POLISH.guidance,
+    loraScale: preset?.generation?.loraScale ?? DEFAULT_POLISH.loraScale,
+  };
+}
 
 export interface PromptWords {
   trigger: string;

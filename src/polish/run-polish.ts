@@ -94,11 +94,21 @@ export async function openManifest(request: PolishRequest, path: string, now: ()
   return new ManifestWriter(path, data, now);
 }
 
-/** Same face pass as recorded: strength, prompt and seeds (the margin and upscale do not repaint). */
+function samplerOf(settings: PolishRequest["settings"]): NonNullable<PolishEntry["sampler"]> {
+  return { steps: settings.steps, guidance: settings.guidance, loraScale: settings.loraScale };
+}
+
+/** Same face pass as recorded: strength, sampler, prompt and seeds (the margin and upscale do not repaint). */
 function sameRequest(entry: PolishEntry, request: Pick<PolishRequest, "settings" | "prompt">): boolean {
   if (entry.status === "skipped") return true;
+  const sampler = samplerOf(request.settings);
+  // A manifest from before the sampler was recorded: its faces were asked with the same defaults.
+  const recorded = entry.sampler ?? sampler;
   return (
     entry.strength === request.settings.strength &&
+    recorded.steps === sampler.steps &&
+    recorded.guidance === sampler.guidance &&
+    recorded.loraScale === sampler.loraScale &&
     entry.prompt === request.prompt &&
     entry.faces.every((f) => f.seed === faceSeed(request.settings.seed, entry.sourceSha256, f.index))
   );
@@ -118,6 +128,7 @@ export async function planImage(dir: string, file: string, request: Pick<PolishR
     status: faces.length ? "planned" : "skipped",
     prompt: request.prompt,
     strength: request.settings.strength,
+    sampler: samplerOf(request.settings),
     faces: faces.map((f, index): FaceEntry => ({ index, box: f.box, region: f.region, seed: faceSeed(request.settings.seed, sourceSha256, index), status: "pending" })),
     ...(faces.length ? {} : { note: "no face found: nothing to polish" }),
   };

@@ -8,6 +8,7 @@ import type { Env } from "../settings/settings.js";
 import { recordedLoraUrl, trainedVersionOf, normaliseLoraUrl, loraNotHostedError, type IdentityLike } from "../generation/lora-source.js";
 import { PRICE_TABLE } from "../pricing/prices.js";
 import type { FacePassBackend } from "./backends/types.js";
+import type { PolishSettings } from "./plan.js";
 import type { Upscaler } from "./upscale.js";
 import type { LocalRunEvent, LocalRunOptions } from "../generation/local/backend-setup.js";
 
@@ -22,6 +23,8 @@ export interface PolishSetupInput {
   upscale: number;
   /** "auto": Real-ESRGAN with the replicate backend, the offline resize otherwise. */
   upscaler: "auto" | "resize" | "replicate";
+  /** The face pass's strength and steps (the local ETA counts the steps that run). */
+  settings: Pick<PolishSettings, "strength" | "steps">;
   testDelayMs?: number | undefined;
   /** --backend local: where ai-toolkit's Python is (as for gen). */
   local?: LocalRunOptions | undefined;
@@ -44,7 +47,7 @@ export async function createFacePass(input: PolishSetupInput): Promise<FacePassB
       });
     }
     const backend = await buildLocalBackend({ identity: input.identity, local: input.local, env: input.env, signal: input.signal, emit: input.onLocalEvent ?? (() => undefined) });
-    return new LocalFacePass({ backend, steps: 28, guidance: 3.5, loraScale: 1 });
+    return new LocalFacePass(backend, input.settings);
   }
   const { createReplicateSession } = await import("../replicate/client.js");
   const { ReplicateFacePass } = await import("./backends/replicate.js");

@@ -2,8 +2,10 @@
  * Upscale to print size after the face pass. Two kinds, named for what they are:
  * - `replicate`: nightmareai/real-esrgan, a real super-resolution model (Real-ESRGAN x4plus,
  *   github.com/xinntao/Real-ESRGAN); inputs `image`, `scale` (0-10, default 4), `face_enhance`
- *   (GFPGAN, off: it would repaint the face we just polished); output one URI. The schema as read
- *   is recorded in test/fixtures/replicate/models/nightmareai__real-esrgan.json.
+ *   (GFPGAN, off: it would repaint the face we just polished); output one URI. The schema is derived
+ *   from the model's cog predict.py by cog's rules (github.com/NightmareAI/Real-ESRGAN branch cog,
+ *   predict.py; github.com/replicate/cog python/cog/predictor.py) and recorded with its provenance in
+ *   test/fixtures/replicate/models/nightmareai__real-esrgan.json.
  * - `resize`: offline and free, NOT AI: Lanczos-3 resampling then a mild unsharp mask (sharp's
  *   `resize` + `sharpen`, https://sharp.pixelplumbing.com/api-operation#sharpen). It adds no detail;
  *   it only makes the file larger without the softness of a plain resize.
@@ -11,7 +13,6 @@
 import { join } from "node:path";
 import { InterruptedError } from "../errors.js";
 import type { RemoteRef } from "../generation/generator.js";
-import type { PlannedImage } from "../generation/plan.js";
 import { ReplicateGenerator } from "../generation/backends/replicate.js";
 import type { ReplicateSession } from "../replicate/client.js";
 import { uploadFile } from "../replicate/files.js";
@@ -75,8 +76,6 @@ export class ResizeUpscaler implements Upscaler {
   }
 }
 
-const NOT_A_GEN_IMAGE = { key: "polish-upscale" } as unknown as PlannedImage;
-
 export class ReplicateUpscaler implements Upscaler {
   readonly kind = "replicate";
   readonly label = `${REAL_ESRGAN} (Real-ESRGAN super-resolution)`;
@@ -94,8 +93,8 @@ export class ReplicateUpscaler implements Upscaler {
       await callbacks.onUploaded?.(url);
     }
     const inputs = { image: url ?? "", scale: request.scale, face_enhance: false };
-    const result = await this.generator.generate(
-      { image: NOT_A_GEN_IMAGE, attempt: 1, inputs, rawDir: request.rawDir, rawName: request.rawName, resume: request.resume },
+    const result = await this.generator.predict(
+      { inputs, rawDir: request.rawDir, rawName: request.rawName, resume: request.resume },
       {
         signal: callbacks.signal,
         onCreating: () => callbacks.onCreating?.(inputs) ?? Promise.resolve(),

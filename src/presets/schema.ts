@@ -109,6 +109,8 @@ export const polishSchema = z
     strength: z.number().min(0.05).max(0.9).optional().describe("How much of the face region may be redrawn (default 0.35)."),
     upscale: z.number().min(0).max(4).optional().describe("Enlarge the final file by this factor (0 = off)."),
     margin: z.number().min(0).max(1).optional().describe("Largest likeness drop that still keeps the polished version (default 0.03)."),
+    steps: z.number().int().min(1).max(50).optional().describe("Sampler steps of the face pass (default: generation.steps); only steps x strength of them run."),
+    guidance: z.number().min(0).max(10).optional().describe("Guidance of the face pass (default: generation.guidance)."),
   })
   .strict();
 

@@ -61,7 +61,8 @@ describe("headshot polish --backend local", () => {
         pipeline: "FluxInpaintPipeline",
         width: 1024,
         height: 1024,
-        num_inference_steps: 9, // int(28 x 0.35): only the last steps run
+        num_inference_steps: 15, // int(45 x 0.35): gen's default steps, only the last ones run
+        guidance_scale: 2.5,
         adapters: { identity: 1 },
         extra: { strength: 0.35, image_size: [1024, 1024], mask_size: [1024, 1024] },
       });
@@ -70,5 +71,22 @@ describe("headshot polish --backend local", () => {
       expect(cmp.outsideDiffs).toBe(0);
       expect(cmp.insideDiffs / cmp.insidePixels).toBeGreaterThan(0.5);
     }
+  }, 240_000);
+
+  it("takes the face pass's steps and guidance from the preset's polish section and its LoRA scale from generation, and redoes faces asked differently", async () => {
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(join(dir, "face.yaml"), "name: face\ngeneration:\n  steps: 40\n  loraScale: 0.8\npolish:\n  steps: 30\n  guidance: 3.2\n");
+    const second = join(dir, "calls-preset.jsonl");
+    const r = await runCli(["--json", "polish", "out", "--identity", "jane", "--backend", "local", "--seed", "4", "--preset", "./face.yaml"], { cwd: dir, env: { ...env, STANDIN_RECORD: second } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const calls = await readJsonLines<Json>(second);
+    expect(calls.filter((c) => c.call === "from_pretrained")).toHaveLength(1);
+    const runs = calls.filter((c) => c.call === "__call__");
+    // The sampler changed since the first test's run: both faces are asked again, with the preset's values.
+    expect(runs).toHaveLength(2);
+    for (const run of runs) expect(run).toMatchObject({ pipeline: "FluxInpaintPipeline", num_inference_steps: 10, guidance_scale: 3.2, adapters: { identity: 0.8 } });
+    const manifest = JSON.parse(await readFile(join(dir, "out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+    expect(manifest.images["jane-01.jpg"].sampler).toEqual({ steps: 30, guidance: 3.2, loraScale: 0.8 });
+    expect(manifest.images["jane-01.jpg"].faces[0].inputs).toMatchObject({ steps: 30, guidance: 3.2, lora_scale: 0.8, strength: 0.35 });
   }, 240_000);
 });

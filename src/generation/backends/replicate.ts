@@ -23,9 +23,13 @@ import { isNsfwError } from "../../replicate/poll.js";
 import { canonicalJson, outputUrls, Predictions, type PredictionTarget } from "../../replicate/predictions.js";
 import type { Page, Prediction } from "../../replicate/types.js";
 import { isTerminal } from "../../replicate/types.js";
-import { GenerationFailure, type RecoveryCandidate, type GenCallbacks, type GenJob, type GenResult, type GenStage, type Generator, type RemoteRef } from "../generator.js";
+import { GenerationFailure, type RecoveryCandidate, type GenCallbacks, type GenJob, type GenResult, type GenStage, type Generator, type ImageToImageJob, type RemoteRef } from "../generator.js";
 import type { GenModel } from "../model-inputs.js";
 import type { PlannedImage } from "../plan.js";
+import { imageToImageInputs } from "./replicate-image-to-image.js";
+
+/** One prediction: the exact inputs, where its output goes, and an earlier id to re-attach to. */
+export type PredictionJob = Pick<GenJob, "inputs" | "rawDir" | "rawName" | "resume">;
 
 export interface ReplicateGeneratorOptions {
   session: ReplicateSession;
@@ -109,7 +113,32 @@ export class ReplicateGenerator implements Generator {
     return this.schema !== null;
   }
 
-  async generate(job: GenJob, callbacks: GenCallbacks): Promise<GenResult> {
+  generate(job: GenJob, callbacks: GenCallbacks): Promise<GenResult> {
+    return this.predict(job, callbacks);
+  }
+
+  imageToImageInputs(job: ImageToImageJob): Record<string, unknown> {
+    const inputs = imageToImageInputs(this.options.model, job);
+    if (!inputs) {
+      throw new UsageError(`${this.modelRef} takes no image to repaint`, {
+        code: "E_POLISH_BACKEND",
+        hint: "the face pass runs on a trained version or black-forest-labs/flux-dev-lora with the identity's LoRA",
+      });
+    }
+    return inputs;
+  }
+
+  /** The face pass: one prediction with the model's image-to-image inputs (replicate-image-to-image.ts). */
+  imageToImage(job: ImageToImageJob, callbacks: GenCallbacks): Promise<GenResult> {
+    const { rawDir, rawName, resume } = job;
+    return this.predict({ inputs: this.imageToImageInputs(job), rawDir, rawName, resume }, callbacks);
+  }
+
+  /**
+   * Creates (or re-attaches to) one prediction, waits, downloads: shared by generate, imageToImage
+   * and polish's upscale (any model: the inputs are sent as given).
+   */
+  async predict(job: PredictionJob, callbacks: GenCallbacks): Promise<GenResult> {
     const { signal } = callbacks;
     const target = this.options.target;
     let prediction: Prediction | undefined;

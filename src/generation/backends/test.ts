@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { InterruptedError } from "../../errors.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
-import type { GenCallbacks, GenJob, GenResult, Generator } from "../generator.js";
+import type { GenCallbacks, GenJob, GenResult, Generator, ImageToImageJob } from "../generator.js";
 import { escapeXml } from "../xmp.js";
 import { sleep } from "../../util/sleep.js";
 import type { RehearsalSource } from "../rehearsal/compose.js";
@@ -123,6 +123,20 @@ export class TestGenerator implements Generator {
       placeholder: true,
       ...(rehearsal ? { rehearsal } : {}),
     };
+  }
+
+  imageToImageInputs(job: ImageToImageJob): Record<string, unknown> {
+    return { image: job.image, ...(job.mask !== undefined ? { mask: job.mask } : {}), prompt: job.prompt, seed: job.seed, prompt_strength: job.strength, steps: job.steps, guidance: job.guidance };
+  }
+
+  /** A labelled, visible change (test-image-to-image.ts): the free rehearsal of polish. */
+  async imageToImage(job: ImageToImageJob, callbacks: GenCallbacks): Promise<GenResult> {
+    const { signal } = callbacks;
+    if (signal.aborted) throw new InterruptedError();
+    callbacks.onStage?.("processing");
+    if (this.options.delayMs) await sleep(this.options.delayMs, signal);
+    const { rehearseImageToImage } = await import("./test-image-to-image.js");
+    return rehearseImageToImage(job, signal);
   }
 
   async close(): Promise<void> {

@@ -18,9 +18,11 @@ a library prints) goes to stderr.
     {"type":"job","id":"a1","prompt":"...","width":1024,"height":1024,"steps":28,"guidance":3.5,
      "seed":42,"lora_scale":1.0,"out":"/abs/path/img.png"}
     optional, for headshot polish's face pass (FLUX.1 only): "image":"/abs/region.png",
-     "mask":"/abs/mask.png" (white = repaint), "strength":0.35 -> diffusers' FluxInpaintPipeline,
-     built once from the loaded pipeline's components (from_pipe: no second model load); width and
-     height are then the region's, and progress counts the int(steps * strength) steps that run
+     "strength":0.35 and, to inpaint, "mask":"/abs/mask.png" (white = repaint) -> diffusers'
+     FluxInpaintPipeline (with a mask) or FluxImg2ImgPipeline (without), each built once from the
+     loaded pipeline's components (DiffusionPipeline.from_pipe: no second model load, the LoRA
+     adapter shared); width and height are then the picture's, and progress counts the
+     int(steps * strength) steps that run
     {"type":"shutdown"}
 
   Python -> Node (stdout)
@@ -213,10 +215,12 @@ def parse_job(raw: dict) -> dict:
         raise GenError("bad_job", f"out must be an absolute path, got {job['out']!r}")
     job["width"], job["height"] = width, height
     if raw.get("image") is not None or raw.get("mask") is not None:
-        job["image"], job["mask"] = need("image", str), need("mask", str)
+        job["image"] = need("image", str)
+        if raw.get("mask") is not None:
+            job["mask"] = need("mask", str)
         job["strength"] = float(need("strength", float))
         for name in ("image", "mask"):
-            if not os.path.isabs(job[name]):
+            if name in job and not os.path.isabs(job[name]):
                 raise GenError("bad_job", f"{name} must be an absolute path, got {job[name]!r}")
         if not 0 < job["strength"] <= 1:
             raise GenError("bad_job", f"strength must be above 0 and at most 1, got {job['strength']}")
@@ -234,7 +238,7 @@ class Generator:
         self.torch = torch
         self.diffusers = diffusers
         self.pipe = None
-        self.inpaint = None  # FluxInpaintPipeline sharing self.pipe's components, made on first use
+        self.derived = {}  # FluxInpaintPipeline / FluxImg2ImgPipeline sharing self.pipe's components, made on first use
         self.current_scale = None
         self.temp_path = None  # the file being written right now, removed if we are stopped
 
@@ -344,8 +348,10 @@ class Generator:
             "generator": generator,
             "callback_on_step_end": on_step_end,
         }
-        if "image" in job:
-            result = self._inpaint_pipe()(image=self._open_image(job["image"]), mask_image=self._open_image(job["mask"]), strength=job["strength"], **common)
+        if "mask" in job:
+            result = self._derived_pipe("FluxInpaintPipeline")(image=self._open_image(job["image"]), mask_image=self._open_image(job["mask"]), strength=job["strength"], **common)
+        elif "image" in job:
+            result = self._derived_pipe("FluxImg2ImgPipeline")(image=self._open_image(job["image"]), strength=job["strength"], **common)
         else:
             result = pipe(**common)
         image = result.images[0]
@@ -353,18 +359,26 @@ class Generator:
         width, height = getattr(image, "size", (job["width"], job["height"]))
         return {"type": "image", "id": job["id"], "path": job["out"], "width": width, "height": height, "seed": job["seed"]}
 
-    def _inpaint_pipe(self):
-        """diffusers' FluxInpaintPipeline over the already loaded components (and LoRA adapter)."""
+    def _derived_pipe(self, class_name: str):
+        """An img2img or inpaint pipeline over the already loaded components (and LoRA adapter).
+
+        diffusers' DiffusionPipeline.from_pipe (src/diffusers/pipelines/pipeline_utils.py) builds the
+        new class from the source pipeline's modules "without reallocating additional memory": the
+        transformer with its PEFT LoRA layers, the VAE and both text encoders are the same objects,
+        and so is the offload placement. So one process and one model load serve gen and polish.
+        The call signatures are those of pipelines/flux/pipeline_flux_inpaint.py and
+        pipeline_flux_img2img.py (`image`, `mask_image`, `strength`, `num_inference_steps`, ...).
+        """
         if MODELS[self.args.model][1] != "flux1":
-            raise GenError("bad_job", f"the face pass (image + mask) needs a FLUX.1 model; {self.args.model} has no inpainting pipeline here")
-        if self.inpaint is None:
-            inpaint_class = getattr(self.diffusers, "FluxInpaintPipeline", None)
-            if inpaint_class is None:
-                raise GenError("dependency", f"diffusers {getattr(self.diffusers, '__version__', 'unknown')} has no FluxInpaintPipeline; upgrade diffusers")
-            # from_pipe shares every module (transformer with its LoRA layers included): no second load.
-            self.inpaint = inpaint_class.from_pipe(self.pipe)
-            self.inpaint.set_progress_bar_config(disable=True)
-        return self.inpaint
+            raise GenError("bad_job", f"the face pass (image-to-image) needs a FLUX.1 model; {self.args.model} has no img2img or inpainting pipeline here")
+        if class_name not in self.derived:
+            derived_class = getattr(self.diffusers, class_name, None)
+            if derived_class is None:
+                raise GenError("dependency", f"diffusers {getattr(self.diffusers, '__version__', 'unknown')} has no {class_name}; upgrade diffusers")
+            made = derived_class.from_pipe(self.pipe)
+            made.set_progress_bar_config(disable=True)
+            self.derived[class_name] = made
+        return self.derived[class_name]
 
     @staticmethod
     def _open_image(path: str):

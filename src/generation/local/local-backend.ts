@@ -12,9 +12,9 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InterruptedError, UsageError, isHeadshotError } from "../../errors.js";
-import { GenerationFailure, type GenCallbacks, type GenJob, type GenResult, type Generator } from "../generator.js";
+import { GenerationFailure, type GenCallbacks, type GenJob, type GenResult, type Generator, type ImageToImageJob } from "../generator.js";
 import type { PlannedImage } from "../plan.js";
-import { openLocalGenerator, type LocalGenerator, type LocalGeneratorOptions } from "./local-generator.js";
+import { openLocalGenerator, type LocalGenerator, type LocalGeneratorOptions, type LocalJob } from "./local-generator.js";
 import { isLocalModelId, LOCAL_MODELS } from "./models.js";
 import { preflightPython } from "./preflight.js";
 
@@ -51,30 +51,72 @@ export class LocalBackend implements Generator {
   }
 
   async generate(job: GenJob, callbacks: GenCallbacks): Promise<GenResult> {
+    const inputs = job.inputs;
+    const sampler = job.image.sampler;
+    return this.run(
+      {
+        id: `${job.image.key}#${job.attempt}`,
+        prompt: String(inputs.prompt ?? job.image.prompt),
+        width: numberOr(inputs.width, sampler.width),
+        height: numberOr(inputs.height, sampler.height),
+        steps: numberOr(inputs.steps, sampler.steps),
+        guidance: numberOr(inputs.guidance, sampler.guidance),
+        seed: numberOr(inputs.seed, job.image.seed),
+        loraScale: numberOr(inputs.lora_scale, sampler.loraScale),
+        out: join(job.rawDir, `${job.rawName}.png`),
+      },
+      callbacks,
+    );
+  }
+
+  /** The job line's fields (protocol.ts JobMessage) an image-to-image job sends. */
+  imageToImageInputs(job: ImageToImageJob): Record<string, unknown> {
+    return {
+      prompt: job.prompt,
+      image: job.image,
+      ...(job.mask !== undefined ? { mask: job.mask } : {}),
+      strength: job.strength,
+      seed: job.seed,
+      width: job.width,
+      height: job.height,
+      steps: job.steps,
+      guidance: job.guidance,
+      lora_scale: job.lora?.scale ?? 1,
+    };
+  }
+
+  /**
+   * The face pass in the same Python process as gen (headshot_generate.py builds the inpaint or
+   * img2img pipeline from the loaded one's components: no second model load).
+   */
+  imageToImage(job: ImageToImageJob, callbacks: GenCallbacks): Promise<GenResult> {
+    return this.run(
+      {
+        id: job.key,
+        prompt: job.prompt,
+        width: job.width,
+        height: job.height,
+        steps: job.steps,
+        guidance: job.guidance,
+        seed: job.seed,
+        loraScale: job.lora?.scale ?? 1,
+        out: join(job.rawDir, `${job.rawName}.png`),
+        image: job.image,
+        ...(job.mask !== undefined ? { mask: job.mask } : {}),
+        strength: job.strength,
+      },
+      callbacks,
+    );
+  }
+
+  private async run(localJob: LocalJob, callbacks: GenCallbacks): Promise<GenResult> {
     const { signal } = callbacks;
     if (signal.aborted) throw new InterruptedError();
     const generator = await this.open(signal);
-    const inputs = job.inputs;
-    const sampler = job.image.sampler;
-    const id = `${job.image.key}#${job.attempt}`;
+    const id = localJob.id;
     callbacks.onStage?.("processing", { id, modelRef: "local" });
-    const rawPath = join(job.rawDir, `${job.rawName}.png`);
     try {
-      const image = await generator.generate(
-        {
-          id,
-          prompt: String(inputs.prompt ?? job.image.prompt),
-          width: numberOr(inputs.width, sampler.width),
-          height: numberOr(inputs.height, sampler.height),
-          steps: numberOr(inputs.steps, sampler.steps),
-          guidance: numberOr(inputs.guidance, sampler.guidance),
-          seed: numberOr(inputs.seed, job.image.seed),
-          loraScale: numberOr(inputs.lora_scale, sampler.loraScale),
-          out: rawPath,
-          ...(typeof inputs.image === "string" ? { image: inputs.image, mask: String(inputs.mask), strength: numberOr(inputs.strength, 0.35) } : {}),
-        },
-        { signal },
-      );
+      const image = await generator.generate(localJob, { signal });
       const bytes = await readFile(image.path);
       return {
         rawPath: image.path,

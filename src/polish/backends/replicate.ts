@@ -1,25 +1,24 @@
 /**
- * Face pass on Replicate. Two targets, following what each model's real schema accepts:
+ * Face pass on Replicate: gen's Replicate backend given image-to-image jobs (generator.ts
+ * ImageToImageJob); the model-specific input names live with it
+ * (src/generation/backends/replicate-image-to-image.ts). Two targets, following what the identity has:
  * - a trained destination version (`owner/name:<hex>`, from `train --backend replicate`): inpainting
- *   with `image`, `mask` (white = repaint) and `prompt_strength`, the LoRA built in
- *   (github.com/replicate/flux-fine-tuner `predict.py`: inpaint mode when both image and mask are
- *   given; the image is resized to a multiple of 16, so the working side is 1024);
- * - `black-forest-labs/flux-dev-lora` with `lora_weights` (locally trained identity hosted at a
- *   URL): img2img with `image` + `prompt_strength` (no mask input); our feathered blend does the
- *   masking.
- * Creates, waits, downloads and recovery reuse gen's Replicate backend (never pays twice: the id is
- * persisted before waiting; a create lost to a kill is found again by its exact inputs). The
- * uploaded region and mask URLs are recorded before the create, so a re-run sends identical inputs.
+ *   with `image`, `mask` and `prompt_strength`, the LoRA built in (the image is resized to a multiple
+ *   of 16 by github.com/replicate/flux-fine-tuner predict.py, so the working side is 1024);
+ * - `black-forest-labs/flux-dev-lora` with `lora_weights` (a locally trained identity hosted at a
+ *   URL): img2img, no mask input; our feathered blend does the masking.
+ * Creates, waits, downloads and recovery are gen's (never pays twice: the id is persisted before
+ * waiting; a create lost to a kill is found again by its exact inputs). The uploaded region and mask
+ * URLs are recorded before the create, so a re-run sends identical inputs.
  */
 import { InterruptedError } from "../../errors.js";
 import type { RemoteRef } from "../../generation/generator.js";
-import type { PlannedImage } from "../../generation/plan.js";
 import { ReplicateGenerator } from "../../generation/backends/replicate.js";
 import type { ReplicateSession } from "../../replicate/client.js";
 import { uploadFile } from "../../replicate/files.js";
 import { validateInput } from "../../replicate/models.js";
 import type { PredictionTarget } from "../../replicate/predictions.js";
-import type { FacePassBackend, FacePassCallbacks, FacePassRequest, FacePassResult } from "./types.js";
+import { faceJob, type FacePassBackend, type FacePassCallbacks, type FacePassRequest, type FacePassResult } from "./types.js";
 
 export interface ReplicateFacePassOptions {
   session: ReplicateSession;
@@ -27,17 +26,8 @@ export interface ReplicateFacePassOptions {
   target: { version: string } | { model: "black-forest-labs/flux-dev-lora"; loraWeights: string };
   priceUsd: number;
   secondsPerFace: number;
-  steps?: number;
-  guidance?: number;
-  loraScale?: number;
   pollIntervalMs?: number;
 }
-
-/**
- * gen's backend only reads a job's inputs, raw path and resume id; the planned image it also
- * carries is for gen's own bookkeeping. A face has none, so it gets this marked stand-in.
- */
-const NOT_A_GEN_IMAGE = { key: "polish-face" } as unknown as PlannedImage;
 
 export class ReplicateFacePass implements FacePassBackend {
   readonly id = "replicate";
@@ -72,19 +62,11 @@ export class ReplicateFacePass implements FacePassBackend {
 
   /** The exact inputs for a face, given where its files are (URLs, or local paths for display). */
   inputsFor(request: FacePassRequest, files: { image: string; mask: string }): Record<string, unknown> {
-    const common = {
-      prompt: request.prompt,
-      image: files.image,
-      prompt_strength: request.strength,
-      seed: request.seed,
-      num_inference_steps: this.options.steps ?? 28,
-      output_format: "png",
-      ...(this.options.loraScale !== undefined ? { lora_scale: this.options.loraScale } : {}),
-    };
-    if ("version" in this.options.target) {
-      return { ...common, mask: files.mask, ...(this.options.guidance !== undefined ? { guidance_scale: this.options.guidance } : {}) };
-    }
-    return { ...common, lora_weights: this.options.target.loraWeights, ...(this.options.guidance !== undefined ? { guidance: this.options.guidance } : {}) };
+    return this.generator.imageToImageInputs(this.jobFor(request, files));
+  }
+
+  private jobFor(request: FacePassRequest, files: { image: string; mask: string }) {
+    return faceJob(request, files, "version" in this.options.target ? undefined : this.options.target.loraWeights);
   }
 
   describe(request: FacePassRequest): Record<string, unknown> {
@@ -101,20 +83,18 @@ export class ReplicateFacePass implements FacePassBackend {
       await callbacks.onUploaded?.(uploads);
     }
     if (signal.aborted) throw new InterruptedError();
-    const inputs = this.inputsFor(request, uploads ?? { image: "", mask: "" });
+    const job = this.jobFor(request, uploads ?? { image: "", mask: "" });
+    const inputs = this.generator.imageToImageInputs(job);
     if (!this.validated && !request.resume) {
       // Checked against the model's own schema before the first paid create.
       await validateInput(this.options.session, this.target, inputs, signal);
       this.validated = true;
     }
-    const result = await this.generator.generate(
-      { image: NOT_A_GEN_IMAGE, attempt: 1, inputs, rawDir: request.rawDir, rawName: request.rawName, resume: request.resume },
-      {
-        signal,
-        onCreating: () => callbacks.onCreating?.(inputs) ?? Promise.resolve(),
-        onCreated: (remote) => callbacks.onCreated?.(remote) ?? Promise.resolve(),
-      },
-    );
+    const result = await this.generator.imageToImage(job, {
+      signal,
+      onCreating: () => callbacks.onCreating?.(inputs) ?? Promise.resolve(),
+      onCreated: (remote) => callbacks.onCreated?.(remote) ?? Promise.resolve(),
+    });
     return { path: result.rawPath, remote: result.remote, inputs, costUsd: result.costUsd, costSource: "price-table", placeholder: false };
   }
 

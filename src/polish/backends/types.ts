@@ -3,7 +3,7 @@
  * backend). A backend turns one face region (a PNG at working resolution, plus its mask) into a
  * repainted PNG of the same size; the runner does the cropping, blending, scoring and manifest.
  */
-import type { RemoteRef } from "../../generation/generator.js";
+import type { ImageToImageJob, RemoteRef } from "../../generation/generator.js";
 
 export interface FacePassRequest {
   /** `<file>#<face index>`: stable across runs. */
@@ -18,6 +18,10 @@ export interface FacePassRequest {
   strength: number;
   /** Side of the square working image, pixels. */
   side: number;
+  /** Sampler of the face pass (plan.ts PolishSettings: the preset's, or the documented defaults). */
+  steps: number;
+  guidance: number;
+  loraScale: number;
   /** Raw output goes to `<rawDir>/<rawName>.<ext>` (atomically). */
   rawDir: string;
   rawName: string;
@@ -71,4 +75,24 @@ export interface FacePassBackend {
    */
   onInterrupt?(remoteId: string): Promise<"cancelled" | "left-running">;
   close(): Promise<void>;
+}
+
+/** The generation backend's image-to-image job for a face, its files given as paths or URLs. */
+export function faceJob(request: FacePassRequest, files: { image: string; mask: string }, loraWeights?: string): ImageToImageJob {
+  return {
+    key: request.key,
+    image: files.image,
+    mask: files.mask,
+    strength: request.strength,
+    prompt: request.prompt,
+    seed: request.seed,
+    width: request.side,
+    height: request.side,
+    steps: request.steps,
+    guidance: request.guidance,
+    lora: { scale: request.loraScale, ...(loraWeights ? { weights: loraWeights } : {}) },
+    rawDir: request.rawDir,
+    rawName: request.rawName,
+    resume: request.resume,
+  };
 }

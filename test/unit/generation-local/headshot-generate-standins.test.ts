@@ -133,6 +133,36 @@ describe("headshot_generate.py against stand-in diffusers", () => {
     expect(await readdir(join(dir, "out"))).toEqual(["1.png"]);
   });
 
+  it("one load serves gen and the face pass: inpaint (with a mask) and img2img (without) are made once each from the loaded pipeline", async () => {
+    const { default: sharp } = await import("sharp");
+    const region = join(dir, "region.png");
+    const mask = join(dir, "mask.png");
+    await sharp({ create: { width: 512, height: 512, channels: 3, background: { r: 180, g: 140, b: 120 } } }).png().toFile(region);
+    await sharp({ create: { width: 512, height: 512, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toFile(mask);
+    const gen = await openLocalGenerator(options({}, { freeMiB: 81_000 }));
+    await gen.generate(job(1, { steps: 20 }));
+    const steps: Array<[number, number]> = [];
+    const inpainted = await gen.generate(job(2, { width: 512, height: 512, steps: 20, seed: 9, image: region, mask, strength: 0.35 }), { onProgress: (s, t) => steps.push([s, t]) });
+    await gen.generate(job(3, { width: 512, height: 512, steps: 20, seed: 10, image: region, mask, strength: 0.5 }));
+    await gen.generate(job(4, { width: 512, height: 512, steps: 20, seed: 11, image: region, strength: 0.35 }));
+    await gen.close();
+
+    expect(await pngSize(inpainted.path)).toEqual({ width: 512, height: 512 });
+    expect(steps.at(-1)).toEqual([7, 7]); // int(20 x 0.35): only the last steps run
+    expect(await only("from_pretrained")).toHaveLength(1);
+    expect(await only("load_lora_weights")).toHaveLength(1);
+    expect((await only("from_pipe")).map((c) => [c.pipeline, c.source])).toEqual([
+      ["FluxInpaintPipeline", "FluxPipeline"],
+      ["FluxImg2ImgPipeline", "FluxPipeline"],
+    ]);
+    const runs = await only("__call__");
+    expect(runs.map((c) => c.pipeline)).toEqual(["FluxPipeline", "FluxInpaintPipeline", "FluxInpaintPipeline", "FluxImg2ImgPipeline"]);
+    expect(runs[1]).toMatchObject({ num_inference_steps: 7, generator_seed: 9, adapters: { identity: 1 }, placement: ["to", ["cuda"]], extra: { strength: 0.35, image_size: [512, 512], mask_size: [512, 512] } });
+    expect(runs[2]).toMatchObject({ num_inference_steps: 10, extra: { strength: 0.5 } });
+    expect(runs[3]).toMatchObject({ num_inference_steps: 7, generator_seed: 11, adapters: { identity: 1 }, extra: { strength: 0.35, image_size: [512, 512] } });
+    expect(runs[3]!.extra).not.toHaveProperty("mask_size");
+  });
+
   it("is reproducible: same seed gives the same bytes, another seed does not; the LoRA scale is only reset when it changes", async () => {
     const gen = await openLocalGenerator(options({}, { freeMiB: 81_000 }));
     const a = await gen.generate(job(1, { seed: 7 }));

@@ -313,14 +313,9 @@ class Flux2KleinPipeline(DiffusionPipeline):
                               callback_on_step_end, callback_on_step_end_tensor_inputs, extra)
 
 
-for _name in filter(None, (s.strip() for s in os.environ.get("STANDIN_DIFFUSERS_WITHOUT", "").split(","))):
-    globals().pop(_name, None)
-
-
-class FluxInpaintPipeline(FluxPipeline):
-    """diffusers' pipelines/flux/pipeline_flux_inpaint.py: made from a loaded FluxPipeline with
-    DiffusionPipeline.from_pipe (shares every module, so the LoRA adapter too); img2img-style, it
-    runs the last int(num_inference_steps * strength) steps."""
+class _MadeFromPipe(FluxPipeline):
+    """DiffusionPipeline.from_pipe (diffusers pipelines/pipeline_utils.py): a new pipeline class over an
+    already loaded pipeline's modules (the transformer with its LoRA adapter too), nothing loaded again."""
 
     @classmethod
     def from_pipe(cls, pipeline, **kwargs):
@@ -331,6 +326,57 @@ class FluxInpaintPipeline(FluxPipeline):
         made._source = pipeline
         made.placement = pipeline.placement
         return made
+
+
+class FluxImg2ImgPipeline(_MadeFromPipe):
+    """diffusers' pipelines/flux/pipeline_flux_img2img.py: img2img-style, it runs the last
+    int(num_inference_steps * strength) steps."""
+
+    def __call__(
+        self,
+        prompt=None,
+        prompt_2=None,
+        negative_prompt=None,
+        negative_prompt_2=None,
+        true_cfg_scale=1.0,
+        image=None,
+        height=None,
+        width=None,
+        strength=0.6,
+        num_inference_steps=28,
+        sigmas=None,
+        guidance_scale=7.0,
+        num_images_per_prompt=1,
+        generator=None,
+        latents=None,
+        prompt_embeds=None,
+        pooled_prompt_embeds=None,
+        ip_adapter_image=None,
+        ip_adapter_image_embeds=None,
+        negative_ip_adapter_image=None,
+        negative_ip_adapter_image_embeds=None,
+        negative_prompt_embeds=None,
+        negative_pooled_prompt_embeds=None,
+        output_type="pil",
+        return_dict=True,
+        joint_attention_kwargs=None,
+        callback_on_step_end=None,
+        callback_on_step_end_tensor_inputs=["latents"],  # noqa: B006 - mirrors the real default
+        max_sequence_length=512,
+    ):
+        if image is None:
+            raise ValueError("stand-in FluxImg2ImgPipeline needs image")
+        if not 0 <= strength <= 1:
+            raise ValueError(f"The value of strength should in [0.0, 1.0] but is {strength}")
+        self.active = getattr(self, "_source", self).active
+        extra = {"strength": strength, "image_size": list(image.size), "output_type": output_type}
+        return self._generate(prompt, height or image.size[1], width or image.size[0], max(1, int(num_inference_steps * strength)), guidance_scale,
+                              generator, callback_on_step_end, callback_on_step_end_tensor_inputs, extra)
+
+
+class FluxInpaintPipeline(_MadeFromPipe):
+    """diffusers' pipelines/flux/pipeline_flux_inpaint.py: img2img-style, it runs the last
+    int(num_inference_steps * strength) steps."""
 
     def __call__(
         self,
@@ -376,3 +422,7 @@ class FluxInpaintPipeline(FluxPipeline):
         extra = {"strength": strength, "image_size": list(image.size), "mask_size": list(mask_image.size), "output_type": output_type}
         return self._generate(prompt, height or image.size[1], width or image.size[0], max(1, int(num_inference_steps * strength)), guidance_scale,
                               generator, callback_on_step_end, callback_on_step_end_tensor_inputs, extra)
+
+
+for _name in filter(None, (s.strip() for s in os.environ.get("STANDIN_DIFFUSERS_WITHOUT", "").split(","))):
+    globals().pop(_name, None)
