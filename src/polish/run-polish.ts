@@ -149,8 +149,11 @@ export async function runPolish(request: PolishRequest): Promise<PolishOutcome> 
     const currentSha = await sha256(join(request.dir, file));
     // The image changed, or the face pass asked for is a different one: start this image again.
     if (entry && (entry.sourceSha256 !== currentSha || !sameRequest(entry, request))) entry = undefined;
-    if (entry?.status === "done" && (entry.upscale?.scale ?? 0) !== (request.upscaler ? request.settings.upscale : 0)) {
-      // Only the upscale changed: the paid face pass is reused, the final file is made again.
+    // An upscale counts once it is done: one cut off by a kill (left "creating" or "created") is
+    // finished now, re-attached to the prediction the server already made (recoverLostCreates).
+    const upscaled = entry?.upscale?.status === "done" ? entry.upscale.scale : 0;
+    if (entry?.status === "done" && upscaled !== (request.upscaler ? request.settings.upscale : 0)) {
+      // Only the upscale changed (or was cut off): the paid face pass is reused, the final file is made again.
       const kept = entry.decision === "polished" && entry.after ? join(request.dir, POLISHED_DIR, entry.after.file) : join(request.dir, file);
       if (!request.upscaler) delete entry.upscale;
       await finishImage(request, writer, entry, kept, join(request.dir, POLISHED_DIR, WORK_DIR));
