@@ -8,6 +8,7 @@ import type { CommandContext } from "./context.js";
 import type { PolishCliOptions } from "../polish/options.js";
 import type { Reporter } from "./reporter.js";
 import type { LocalRunEvent } from "../generation/local/backend-setup.js";
+import type { Generator } from "../generation/generator.js";
 import { jsonWorthy, renderLocalEvent } from "./views/local-gen.js";
 
 const pct = (v: number | undefined): string => (v === undefined ? "-" : `${Math.round(v * 100)}%`);
@@ -83,7 +84,16 @@ export async function runPolishCommand(ctx: CommandContext, folder: string, opti
  */
 export async function polishAfterGen(
   ctx: CommandContext,
-  input: { outDir: string; identity: string; backend: PolishCliOptions["backend"]; preset: string; loraUrl?: string | undefined; settings: PolishPresetSettings },
+  input: {
+    outDir: string;
+    identity: string;
+    backend: PolishCliOptions["backend"];
+    preset: string;
+    loraUrl?: string | undefined;
+    settings: PolishPresetSettings;
+    /** gen's local backend, model still loaded: the face pass reuses it (and closes it). */
+    localGenerator?: Generator | undefined;
+  },
 ): Promise<Record<string, unknown> | undefined> {
   const { DEFAULT_POLISH } = await import("../polish/plan.js");
   const options: PolishCliOptions = {
@@ -97,10 +107,10 @@ export async function polishAfterGen(
     preset: input.preset,
     ...(input.loraUrl ? { loraUrl: input.loraUrl } : {}),
   };
-  return polishFolder(ctx, input.outDir, options, "after-gen");
+  return polishFolder(ctx, input.outDir, options, "after-gen", input.localGenerator);
 }
 
-async function polishFolder(ctx: CommandContext, folder: string, options: PolishCliOptions, mode: "command" | "after-gen"): Promise<Record<string, unknown> | undefined> {
+async function polishFolder(ctx: CommandContext, folder: string, options: PolishCliOptions, mode: "command" | "after-gen", localGenerator?: Generator): Promise<Record<string, unknown> | undefined> {
   const settings = await ctx.settings();
   const home = settings.home.value;
   const dir = resolve(ctx.cwd, folder);
@@ -122,6 +132,7 @@ async function polishFolder(ctx: CommandContext, folder: string, options: Polish
     settings: polishSettings,
     testDelayMs: Number(ctx.env.HEADSHOT_TEST_DELAY_MS ?? 0) || undefined,
     local: { aiToolkitDir: settings.aiToolkitDir.value, aiToolkitPython: settings.aiToolkitPython },
+    localGenerator,
     signal: ctx.signal,
     onLocalEvent: (event: LocalRunEvent) => {
       const { type, ...data } = event;

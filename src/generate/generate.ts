@@ -32,6 +32,11 @@ export interface GenerateRequest {
   cwd: string;
   settings: GlobalSettings;
   env: Env;
+  /**
+   * Leave the generator open in `output.generator` for the caller to use and close (gen --polish
+   * --backend local: the face pass reuses the loaded model). Closed here when the run throws.
+   */
+  keepGenerator?: boolean | undefined;
 }
 
 export type GenerateResult =
@@ -191,6 +196,22 @@ async function generateLocked(
   const output = await runPlan(req, { plan, source, concurrency, resume, gate: curation.gate ?? curation.queue, rehearsal }, io, (event) => {
     if (event.type === "gen.local.memory") memory = { ...event };
   });
+  try {
+    return await afterRun(req, io, { plan, source, concurrency, resume, home }, { output, curation, rehearsal, memory });
+  } catch (error) {
+    if (req.keepGenerator) await output.generator.close();
+    throw error;
+  }
+}
+
+async function afterRun(
+  req: GenerateRequest,
+  io: UseCaseIo<GenerateEvent>,
+  { plan, resume, home }: { plan: GenPlan; source: ResolvedSource; concurrency: number; resume: string; home: string },
+  { output, curation, rehearsal, memory }: { output: RunGenOutput; curation: Awaited<ReturnType<typeof prepareCuration>>; rehearsal: RehearsalSource | undefined; memory: MemoryMode | undefined },
+): Promise<GenerateResult> {
+  const { options } = req;
+  const place = { cwd: req.cwd, home };
   const { result } = output;
   const curated = curationDue(result, curation, options)
     ? await finishCuration(curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), place, options, resume }, io)
@@ -242,6 +263,7 @@ async function runPlan(req: GenerateRequest, run: RunInput, io: UseCaseIo<Genera
       now: io.now,
       gate: run.gate,
       rehearsal: run.rehearsal,
+      keepGenerator: req.keepGenerator,
     });
   } catch (error) {
     if (error instanceof InterruptedError || io.signal.aborted) {

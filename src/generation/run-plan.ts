@@ -52,6 +52,12 @@ export interface RunGenInput {
   gate?: CreateGate | undefined;
   /** `--backend test` with a known person: previews drawn from their selfies (rehearsal/). */
   rehearsal?: RehearsalSource | undefined;
+  /**
+   * The caller takes the generator (output.generator) and closes it: `gen --polish --backend local`
+   * hands the loaded model to polish's face pass, so one Python process and one load serve both.
+   * It is still closed here when the run throws.
+   */
+  keepGenerator?: boolean | undefined;
   /** Test hooks for pacing (never used by the CLI). */
   engine?: { maxAttempts?: number; retryDelayMs?: (attempt: number) => number };
   replicate?: { syncWaitSeconds?: number; pollIntervalMs?: number };
@@ -162,7 +168,7 @@ export async function runGeneration(input: RunGenInput): Promise<RunGenOutput> {
   const now = input.now ?? (() => new Date());
   let referenceUrls: string[] = [];
   const { generator, modelRef, session } = await buildGenerator(input, () => referenceUrls);
-
+  let handedOver = false;
   try {
     const opened = await openBatch(plan, { backend: input.backend, modelRef, placeholder: generator.placeholder, tool: TOOL }, now);
     const remaining = plan.images.filter((image) => opened.store.entry(image.key)?.status !== "done");
@@ -192,8 +198,9 @@ export async function runGeneration(input: RunGenInput): Promise<RunGenOutput> {
       ...(input.engine?.maxAttempts !== undefined ? { maxAttempts: input.engine.maxAttempts } : {}),
       ...(input.engine?.retryDelayMs ? { retryDelayMs: input.engine.retryDelayMs } : {}),
     });
+    handedOver = input.keepGenerator === true;
     return { result, opened, generator, modelRef, references };
   } finally {
-    await generator.close();
+    if (!handedOver) await generator.close();
   }
 }

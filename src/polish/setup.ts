@@ -8,9 +8,11 @@ import type { Env } from "../settings/settings.js";
 import { recordedLoraUrl, trainedVersionOf, normaliseLoraUrl, loraNotHostedError, type IdentityLike } from "../generation/lora-source.js";
 import { PRICE_TABLE } from "../pricing/prices.js";
 import type { FacePassBackend } from "./backends/types.js";
+import type { ImageToImageGenerator } from "./backends/local.js";
 import type { PolishSettings } from "./plan.js";
 import type { Upscaler } from "./upscale.js";
 import type { LocalRunEvent, LocalRunOptions } from "../generation/local/backend-setup.js";
+import type { Generator } from "../generation/generator.js";
 
 export type PolishBackendName = "replicate" | "local" | "test";
 
@@ -28,6 +30,11 @@ export interface PolishSetupInput {
   testDelayMs?: number | undefined;
   /** --backend local: where ai-toolkit's Python is (as for gen). */
   local?: LocalRunOptions | undefined;
+  /**
+   * --backend local after gen: gen's local backend, still open with the model loaded, reused for the
+   * face pass instead of loading the model a second time. Polish closes it when done.
+   */
+  localGenerator?: Generator | undefined;
   signal: AbortSignal;
   onLocalEvent?: ((event: LocalRunEvent) => void) | undefined;
 }
@@ -46,6 +53,8 @@ export async function createFacePass(input: PolishSetupInput): Promise<FacePassB
         hint: "diffusers has no FLUX.2 inpainting pipeline in ai-toolkit's environment; use --backend replicate, or --backend test to rehearse",
       });
     }
+    const shared = input.localGenerator;
+    if (shared?.imageToImage && shared.imageToImageInputs) return new LocalFacePass(shared as ImageToImageGenerator, input.settings);
     const backend = await buildLocalBackend({ identity: input.identity, local: input.local, env: input.env, signal: input.signal, emit: input.onLocalEvent ?? (() => undefined) });
     return new LocalFacePass(backend, input.settings);
   }

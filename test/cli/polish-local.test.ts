@@ -89,4 +89,30 @@ describe("headshot polish --backend local", () => {
     expect(manifest.images["jane-01.jpg"].sampler).toEqual({ steps: 30, guidance: 3.2, loraScale: 0.8 });
     expect(manifest.images["jane-01.jpg"].faces[0].inputs).toMatchObject({ steps: 30, guidance: 3.2, lora_scale: 0.8, strength: 0.35 });
   }, 240_000);
+
+  it("gen --polish --backend local: one Python process and one model load serve the batch and the face pass", async () => {
+    const { default: sharp } = await import("sharp");
+    const { generatedLike } = await import("../unit/scoring/build-outputs.js");
+    // The stand-in's text-to-image answers with a real portrait of the identity, so polish finds a face.
+    const portrait = join(dir, "portrait.png");
+    await sharp(await generatedLike("collins", "full")).png().toFile(portrait);
+    const third = join(dir, "calls-gen.jsonl");
+    const r = await runCli(["--json", "gen", "--preset", "corporate", "--identity", "jane", "--backend", "local", "--count", "2", "--seed", "12", "--out", "gen-polished", "--polish"], {
+      cwd: dir,
+      env: { ...env, STANDIN_RECORD: third, STANDIN_PORTRAIT: portrait },
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const calls = await readJsonLines<Json>(third);
+    expect(calls.filter((c) => c.call === "from_pretrained")).toHaveLength(1);
+    expect(calls.filter((c) => c.call === "load_lora_weights")).toHaveLength(1);
+    expect(calls.filter((c) => c.call === "from_pipe")).toEqual([expect.objectContaining({ pipeline: "FluxInpaintPipeline", source: "FluxPipeline" })]);
+    const runs = calls.filter((c) => c.call === "__call__").map((c) => c.pipeline as string);
+    expect(runs).toEqual(["FluxPipeline", "FluxPipeline", "FluxInpaintPipeline", "FluxInpaintPipeline"]);
+    const summary = r.json().at(-1) as Json;
+    expect(summary).toMatchObject({ type: "summary", polish: { backend: "local", failed: 0 } });
+    const manifest = JSON.parse(await readFile(join(dir, "gen-polished", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;
+    const entries = Object.values(manifest.images) as Json[];
+    expect(entries).toHaveLength(2);
+    for (const entry of entries) expect(entry).toMatchObject({ status: "done", sampler: { steps: 45, guidance: 2.5, loraScale: 1 } });
+  }, 300_000);
 });
