@@ -61,7 +61,7 @@ export interface LocalJob {
   loraScale?: number;
   /** Absolute path of the image to write (atomically, by the Python side). */
   out: string;
-  /** Face pass (polish): inpaint this region PNG under this mask at this strength. */
+  /** Image-to-image (polish's face pass): repaint this PNG at this strength, inpainting under `mask` when given. */
   image?: string;
   mask?: string;
   strength?: number;

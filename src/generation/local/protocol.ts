@@ -32,7 +32,10 @@ export interface JobMessage {
   lora_scale: number;
   /** Absolute path; the image is written there atomically. */
   out: string;
-  /** Face pass (headshot polish, FLUX.1 only): region PNG, mask PNG (white = repaint), strength 0..1. */
+  /**
+   * Image-to-image (headshot polish's face pass, FLUX.1 only): the picture, strength 0..1, and a mask
+   * (white = repaint) to inpaint; without a mask, img2img over the whole picture.
+   */
   image?: string;
   mask?: string;
   strength?: number;
