@@ -11,6 +11,7 @@
  *
  * The other official models (FLUX.2) take reference images, not an image to repaint: no job here.
  */
+import { UsageError } from "../../errors.js";
 import type { ImageToImageJob } from "../generator.js";
 import type { GenModel } from "../model-inputs.js";
 
@@ -48,4 +49,14 @@ export function imageToImageInputs(model: GenModel, job: ImageToImageJob): Recor
     ...(job.lora?.scale !== undefined ? { lora_scale: job.lora.scale } : {}),
     ...(names.loraWeights && job.lora?.weights ? { [names.loraWeights]: job.lora.weights } : {}),
   };
+}
+
+/** The inputs, or a usage error naming the models that take an image to repaint. */
+export function requireImageToImageInputs(model: GenModel, modelRef: string, job: ImageToImageJob): Record<string, unknown> {
+  const inputs = imageToImageInputs(model, job);
+  if (inputs) return inputs;
+  throw new UsageError(`${modelRef} takes no image to repaint`, {
+    code: "E_POLISH_BACKEND",
+    hint: "the face pass runs on a trained version or black-forest-labs/flux-dev-lora with the identity's LoRA",
+  });
 }

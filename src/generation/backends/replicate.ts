@@ -26,7 +26,7 @@ import { isTerminal } from "../../replicate/types.js";
 import { GenerationFailure, type RecoveryCandidate, type GenCallbacks, type GenJob, type GenResult, type GenStage, type Generator, type ImageToImageJob, type RemoteRef } from "../generator.js";
 import type { GenModel } from "../model-inputs.js";
 import type { PlannedImage } from "../plan.js";
-import { imageToImageInputs } from "./replicate-image-to-image.js";
+import { requireImageToImageInputs } from "./replicate-image-to-image.js";
 
 /** One prediction: the exact inputs, where its output goes, and an earlier id to re-attach to. */
 export type PredictionJob = Pick<GenJob, "inputs" | "rawDir" | "rawName" | "resume">;
@@ -118,14 +118,7 @@ export class ReplicateGenerator implements Generator {
   }
 
   imageToImageInputs(job: ImageToImageJob): Record<string, unknown> {
-    const inputs = imageToImageInputs(this.options.model, job);
-    if (!inputs) {
-      throw new UsageError(`${this.modelRef} takes no image to repaint`, {
-        code: "E_POLISH_BACKEND",
-        hint: "the face pass runs on a trained version or black-forest-labs/flux-dev-lora with the identity's LoRA",
-      });
-    }
-    return inputs;
+    return requireImageToImageInputs(this.options.model, this.modelRef, job);
   }
 
   /** The face pass: one prediction with the model's image-to-image inputs (replicate-image-to-image.ts). */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ImageToImageJob } from "../../../src/generation/generator.js";
-import { imageToImageInputs, supportsImageToImage } from "../../../src/generation/backends/replicate-image-to-image.js";
+import { imageToImageInputs, requireImageToImageInputs, supportsImageToImage } from "../../../src/generation/backends/replicate-image-to-image.js";
 import { TestGenerator } from "../../../src/generation/backends/test.js";
 import { DEFAULT_POLISH, polishSampler } from "../../../src/polish/plan.js";
 import { DEFAULT_GENERATION } from "../../../src/presets/schema.js";
@@ -72,6 +72,7 @@ describe("imageToImageInputs (Replicate)", () => {
   it.each(["flux-2-dev", "flux-2-pro", "flux-2-klein-4b"] as const)("%s takes no image to repaint", (model) => {
     expect(supportsImageToImage(model)).toBe(false);
     expect(imageToImageInputs(model, job)).toBeUndefined();
+    expect(() => requireImageToImageInputs(model, `black-forest-labs/${model}`, job)).toThrow(expect.objectContaining({ code: "E_POLISH_BACKEND" }));
   });
 
   it("without a mask a trained version gets none either (img2img)", () => {
