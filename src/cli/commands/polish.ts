@@ -47,7 +47,7 @@ export function registerPolish(program: Command, wrap: Wrap): void {
     .option("--upscaler <kind>", "auto (Real-ESRGAN with --backend replicate, else resize), resize (offline, not AI) or replicate", oneOf("--upscaler", ["auto", "resize", "replicate"] as const), "auto")
     .option("--margin <r>", "largest likeness drop (relative) that still keeps the polished version", fraction("--margin", 0, 1), 0.03)
     .option("--seed <n>", "base seed of the face passes (each face's seed is recorded)", wholeNumber("--seed", 0, 2_147_483_646), 0)
-    .option("-p, --preset <name|file>", "take skin and lighting words for the face prompt from this preset")
+    .option("-p, --preset <name|file>", "take the face prompt's skin and lighting words, and the face pass's steps, guidance and LoRA scale, from this preset")
     .option("--lora-url <url>", "where a locally trained identity's LoRA is hosted (as for gen)")
     .option("--dry-run", "list the faces, the calls and their cost; run nothing (the face models run offline)")
     .addHelpText("after", EXAMPLES)
