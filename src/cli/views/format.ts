@@ -14,3 +14,8 @@ export function formatUsd(usd: number): string {
 export function formatPct(value: number | undefined | null): string {
   return value === undefined || value === null ? "-" : `${Math.round(value * 100)}%`;
 }
+
+/** Pads a table cell to `width` (longer text is left as is). */
+export function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + " ".repeat(width - text.length);
+}
