@@ -6,11 +6,10 @@
 import { mkdir, readFile, rename } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { writeJsonAtomic } from "../util/atomic-write.js";
+import { REJECTED_DIR } from "../generation/manifest.js";
 import { sidecarPathFor } from "../generation/writer.js";
 import type { ScoreRecord } from "../scoring/similarity.js";
 import type { RejectReason } from "../scoring/select.js";
-
-export const REJECTED_DIR = "rejected";
 
 export const REJECT_MESSAGES: Record<RejectReason, string> = {
   unreadable: "the image could not be read",

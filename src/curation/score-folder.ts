@@ -7,6 +7,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { REJECTED_DIR } from "../generation/manifest.js";
 import { IDENTITY_THRESHOLDS } from "../scoring/calibration.js";
 import { chooseCheckpoint, parseSampleName, type CheckpointChoice } from "../scoring/checkpoints.js";
 import { checkReferenceFlags, loadReference } from "../scoring/reference.js";
@@ -15,7 +16,6 @@ import type { IdentityReference, ImageScore } from "../scoring/similarity.js";
 import type { UseCaseIo } from "../use-case.js";
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|avif|tiff?|gif|heic|heif)$/i;
-const REJECTED_DIR = "rejected";
 
 export interface ScoreFolderRequest {
   /** The folder as the person typed it, resolved against `cwd` (so is `selfies`). */

@@ -1,6 +1,7 @@
 /** The registry entry of a finished training, and the rehearsal label of a `--backend test` one. */
 import { stat } from "node:fs/promises";
-import { embeddingCentroid, saveIdentity, sha256File, type Identity } from "../identity/registry.js";
+import { embeddingCentroid, saveIdentity, type Identity } from "../identity/registry.js";
+import { sha256File } from "../util/hash-file.js";
 import { DESCRIPTOR_MODEL } from "../scoring/calibration.js";
 import type { CheckReport } from "../selfies/types.js";
 import type { UseCaseIo } from "../use-case.js";
