@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { percent } from "../util/percent.js";
 import { escapeHtml, galleryOrder } from "./gallery-html.js";
 import { framedImage, type GalleryEntry } from "./gallery.js";
 
@@ -45,7 +46,7 @@ export async function renderContactSheet(outDir: string, entries: GalleryEntry[]
     layers.push({ input: await tile.png().toBuffer(), left: x, top: y });
     const score = item.score;
     const colour = (score && COLOURS[score.verdict]) ?? "#c0392b";
-    const pct = score?.relative !== undefined ? `${Math.round(score.relative * 100)}% ` : "";
+    const pct = score?.relative !== undefined ? `${percent(score.relative)} ` : "";
     const label = score ? `${pct}${score.verdict.replace("_", " ")}${item.kept ? "" : " · set aside"}` : item.kept ? "" : "set aside";
     svg.push(
       `<rect x="${x - 1.5}" y="${y - 1.5}" width="${TILE + 3}" height="${TILE + 3}" fill="none" stroke="${score ? colour : "#999"}" stroke-width="3"/>`,

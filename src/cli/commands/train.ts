@@ -3,9 +3,10 @@
  * identity LoRA, register it. The backend switch lives in src/training/trainers.ts.
  */
 import { resolve } from "node:path";
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import type { GlobalSettings } from "../../settings/settings.js";
 import type { CommandContext, Wrap } from "../context.js";
+import { positiveNumber, wholeNumber, wholeNumberList } from "../parsers.js";
 import type { TrainRequest } from "../../training/train.js";
 import type { BackendSource, TrainBackend } from "../../training/trainers.js";
 
@@ -58,23 +59,6 @@ interface TrainFlags {
   cancelOnInterrupt?: boolean;
 }
 
-function int(value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("expected a whole number");
-  return Number(value);
-}
-
-function float(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number such as 1e-4");
-  return n;
-}
-
-function sizes(value: string): number[] {
-  const parts = value.split(",").map((p) => p.trim());
-  if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError("expected sizes such as 512,768,1024");
-  return parts.map(Number);
-}
-
 /** The flags that shape the training plan (everything else is how to run it). */
 function planOptions(flags: TrainFlags, samplePrompts: string[]): TrainRequest["options"] {
   return {
@@ -113,14 +97,14 @@ export function registerTrain(program: Command, wrap: Wrap): void {
     .option("--backend <backend>", "where to train: local (ai-toolkit on this machine's GPU), replicate (paid, no GPU needed) or test (free rehearsal identity, no LoRA)")
     .option("--ai-toolkit <dir>", "ai-toolkit checkout (default AI_TOOLKIT_DIR or the project config)")
     .option("--model <id>", "base model recipe (default flux1-dev)")
-    .option("--steps <n>", "training steps (default 1500; replicate 1000)", int)
-    .option("--rank <n>", "LoRA rank (default 16 for FLUX.1, 32 for FLUX.2)", int)
-    .option("--lr <rate>", "learning rate (default 1e-4; replicate 4e-4)", float)
+    .option("--steps <n>", "training steps (default 1500; replicate 1000)", wholeNumber("--steps", 0))
+    .option("--rank <n>", "LoRA rank (default 16 for FLUX.1, 32 for FLUX.2)", wholeNumber("--rank", 0))
+    .option("--lr <rate>", "learning rate (default 1e-4; replicate 4e-4)", positiveNumber("--lr"))
     .option("--trigger <word>", "trigger word used in captions and prompts (default ohwx)")
     .option("--class <word>", "class word: person, woman or man (default person)")
-    .option("--sample-every <n>", "render sample images every n steps; 0 disables sampling", int)
+    .option("--sample-every <n>", "render sample images every n steps; 0 disables sampling", wholeNumber("--sample-every", 0))
     .option("--sample-preset <name|file>", "preset the progress samples are composed from", "corporate")
-    .option("--resolution <sizes>", "training resolutions (default 512,768,1024)", sizes)
+    .option("--resolution <sizes>", "training resolutions (default 512,768,1024)", wholeNumberList("--resolution", "512,768,1024"))
     .option("--low-vram", "quantize on the CPU (slower; for GPUs that also drive a display or OOM)")
     .option("--no-low-vram", "never use low-VRAM mode")
     .option("--quantize", "8-bit transformer and text encoder (default below 100 GB of GPU memory)")
