@@ -46,9 +46,12 @@ export function jsonLines(stdout: string): Json[] {
     .map((l) => JSON.parse(l) as Json);
 }
 
-/** Starts `headshot <args>` and SIGKILLs it once `shouldKill` says so (checked on every JSON line). */
-export async function runAndKill(args: string[], options: { cwd: string; env: Record<string, string> }, shouldKill: (lines: Json[]) => boolean): Promise<{ killed: boolean; lines: Json[] }> {
-  const child: ResultPromise = execa("node", [BIN, ...args], { cwd: options.cwd, env: options.env, extendEnv: true, reject: false, buffer: false });
+/**
+ * Starts `headshot <args>` and SIGKILLs it once `shouldKill` says so (checked on every JSON line).
+ * A run that hangs is stopped after `timeoutMs` (execa's timeout), so a failed test leaves nothing running.
+ */
+export async function runAndKill(args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }, shouldKill: (lines: Json[]) => boolean): Promise<{ killed: boolean; lines: Json[] }> {
+  const child: ResultPromise = execa("node", [BIN, ...args], { cwd: options.cwd, env: options.env, extendEnv: true, reject: false, buffer: false, timeout: options.timeoutMs ?? 240_000 });
   const lines: Json[] = [];
   let killed = false;
   onJsonLines(child.stdout, (line) => {
