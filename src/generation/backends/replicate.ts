@@ -127,10 +127,7 @@ export class ReplicateGenerator implements Generator {
     return this.predict({ inputs: this.imageToImageInputs(job), rawDir, rawName, resume }, callbacks);
   }
 
-  /**
-   * Creates (or re-attaches to) one prediction, waits, downloads: shared by generate, imageToImage
-   * and polish's upscale (any model: the inputs are sent as given).
-   */
+  /** Creates (or re-attaches to) one prediction, waits, downloads: generate, imageToImage and polish's upscale. */
   async predict(job: PredictionJob, callbacks: GenCallbacks): Promise<GenResult> {
     const { signal } = callbacks;
     const target = this.options.target;
