@@ -10,7 +10,8 @@ import { assertNotLocked } from "../util/folder-lock.js";
 import { exists } from "../util/fs.js";
 import { shellQuote } from "../util/shell-quote.js";
 import { checkOverrides } from "../generation/prepare-plan.js";
-import { assertDistinctPresetFolders } from "./gen-step.js";
+import { checkGenerateOptions } from "../generate/options.js";
+import { assertDistinctPresetFolders, generateOptionsFor } from "./gen-step.js";
 import { homeFor, trainingCostOf } from "./identity-step.js";
 import type { ResolvedBatch } from "./resolve.js";
 
@@ -25,6 +26,8 @@ export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, 
   for (const person of batch.people) {
     const names: string[] = [];
     for (const preset of person.presets) {
+      // The curation flags mean what gen's do and are refused like gen's (same words, exit 2).
+      checkFlags(person.name, preset.written, () => checkGenerateOptions(generateOptionsFor(person, preset, person.identity, batch.out, batch.concurrency)));
       // `set:` overrides are checked here, not after training (a Replicate training is paid: issue 14, R6).
       problems.push(...checkOverrides(preset.set, `people[${person.name}] preset "${preset.written}" set:`).problems);
       try {
@@ -70,6 +73,16 @@ export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, 
       }
       throw error;
     }
+  }
+}
+
+/** Gen's usage error for a bad flag combination, naming the person and preset it is about. */
+function checkFlags(person: string, preset: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`people[${person}] preset "${preset}": ${error.message}`, { code: error.code, hint: `${error.hint ?? ""} (in the batch file: the same keys without --, e.g. keepBest, maxCount, score: false)` });
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { LoadedBatch } from "./load.js";
-import type { BatchPerson, PresetEntry } from "./schema.js";
+import { CURATION_FLAG_KEYS, type BatchPerson, type CurationFlags, type PresetEntry } from "./schema.js";
 
 export type BatchBackend = "replicate" | "local" | "test";
 
@@ -19,6 +19,8 @@ export interface ResolvedPreset {
   written: string;
   count: number | undefined;
   set: string[];
+  /** Curation flags this entry sets itself (over the person's); absent when it sets none. */
+  flags?: CurationFlags;
 }
 
 export interface ResolvedPerson {
@@ -38,7 +40,29 @@ export interface ResolvedPerson {
   keepBest: number | undefined;
   minSimilarity: number | undefined;
   crops: boolean;
+  until: number | undefined;
+  maxCount: number | undefined;
+  /** The per-preset-run spend cap (gen --budget), not the batch's `budget:`. */
+  runBudget: number | undefined;
+  score: boolean | undefined;
+  polish: boolean | undefined;
   format: "png" | "jpg" | "webp" | undefined;
+}
+
+/** What one preset run of a person is asked to curate: the entry's own flags over the person's. */
+export function presetFlags(person: ResolvedPerson, preset: ResolvedPreset): CurationFlags {
+  const own = preset.flags ?? {};
+  const pick = <K extends keyof CurationFlags>(key: K, personValue: CurationFlags[K]): CurationFlags[K] => (own[key] !== undefined ? own[key] : personValue);
+  return {
+    keepBest: pick("keepBest", person.keepBest),
+    minSimilarity: pick("minSimilarity", person.minSimilarity),
+    until: pick("until", person.until),
+    maxCount: pick("maxCount", person.maxCount),
+    budget: pick("budget", person.runBudget),
+    crops: pick("crops", person.crops),
+    score: pick("score", person.score),
+    polish: pick("polish", person.polish),
+  };
 }
 
 export interface ResolvedBatch {
@@ -64,7 +88,8 @@ function resolvePreset(entry: PresetEntry, dir: string, count: number | undefine
   const written = typeof entry === "string" ? entry : entry.preset;
   const ref = looksLikeFile(written) && !isAbsolute(written) ? resolve(dir, written) : written;
   if (typeof entry === "string") return { ref, written, count, set: [] };
-  return { ref, written, count: entry.count ?? count, set: setList(entry.set) };
+  const flags = Object.fromEntries(CURATION_FLAG_KEYS.filter((k) => entry[k] !== undefined).map((k) => [k, entry[k]])) as CurationFlags;
+  return { ref, written, count: entry.count ?? count, set: setList(entry.set), ...(Object.keys(flags).length ? { flags } : {}) };
 }
 
 export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBackend | undefined; cwd: string }): ResolvedBatch {
@@ -88,6 +113,11 @@ export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBack
       keepBest: p.keepBest ?? defaults.keepBest,
       minSimilarity: p.minSimilarity ?? defaults.minSimilarity,
       crops: p.crops ?? defaults.crops ?? false,
+      until: p.until ?? defaults.until,
+      maxCount: p.maxCount ?? defaults.maxCount,
+      runBudget: p.budget ?? defaults.budget,
+      score: p.score ?? defaults.score,
+      polish: p.polish ?? defaults.polish,
       format: p.format ?? defaults.format,
     };
   });

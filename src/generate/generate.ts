@@ -50,6 +50,8 @@ export interface GenerateInjected {
   faces?: (<T>(fn: () => Promise<T>) => Promise<T>) | undefined;
   /** How the gallery looks and whether images not kept stay where they are (paid files never move). */
   curation?: CurationLook | undefined;
+  /** Whether the last curation was made from these very images and flags (then it is not redone). */
+  curationCache?: { fresh(): Promise<boolean>; remember(): Promise<void> } | undefined;
 }
 
 export interface GenerateRequest {
@@ -163,11 +165,14 @@ async function generateLocked(req: GenerateRequest, io: UseCaseIo<GenerateEvent>
     if (event.type === "gen.local.memory") memory = { ...event };
   });
   const { result } = output;
-  const curated = curationDue(result, curation, options)
+  const cache = inject?.curationCache;
+  const due = curationDue(result, curation, options) && !(cache && (await cache.fresh()));
+  const curated = due
     ? await faces(() =>
         finishCuration(curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), place, options, resume, look: inject?.curation }, io),
       )
     : undefined;
+  if (curated) await cache?.remember();
   const context: RunContext = { plan, modelRef: output.modelRef, backend: options.backend, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), resume, references: output.references, manifest: output.opened.store.path };
   const report = reportRun(result, context);
   const batch: Record<string, unknown> = { dryRun: false, ...summaryBase(plan), ...report.data, ...(curated ? { curation: curated.data } : {}) };

@@ -34,6 +34,9 @@ export class BatchView {
       if (event.type === "gen.event") {
         const { type: inner, ...rest } = event.event;
         r.event(inner === "progress" ? "gen.progress" : inner.startsWith("image.") || inner.startsWith("batch.") ? `gen.${inner}` : `gen.${inner}`, { person: event.person, preset: event.preset, ...rest });
+      } else if (event.type === "polish.event") {
+        const { type: inner, ...rest } = event.event;
+        r.event(inner, { person: event.person, preset: event.preset, ...rest });
       } else if (event.type === "train.event") {
         const json = trainEventJson(event.event);
         if (json) r.event(json.type, { person: event.person, ...json.data });
@@ -90,6 +93,12 @@ export class BatchView {
       case "gen.event": {
         const e = event.event;
         if (e.type === "progress") return [event.person, `${event.preset}: ${e.done}/${e.total} done${e.failed ? ` · ${e.failed} failed` : ""}${e.running ? ` · ${e.running} running` : ""}`, false];
+        return undefined;
+      }
+      case "polish.event": {
+        const e = event.event;
+        if (e.type === "polish.start") return [event.person, `${event.preset}: polishing ${e.files} kept images`, true];
+        if (e.type === "polish.image.done") return [event.person, `${event.preset}: ${e.file} ${e.decision === "polished" ? "polished" : "kept the original"}`, false];
         return undefined;
       }
       case "preset.done":
