@@ -23,7 +23,7 @@ import type { RehearsalSource } from "../generation/rehearsal/compose.js";
 import { identityHomeFor, missingForRealRun, rehearsalFor } from "./rehearsal.js";
 import { endingError, reportRun, type RunContext, type RunReport } from "./outcome.js";
 import { withOutputFolder, type LockTakeoverEvent } from "./output-lock.js";
-import { polishAfterRun, polishDue, type PolishDue } from "./polish-step.js";
+import { keptFiles, polishAfterRun, polishDue, type PolishDue } from "./polish-step.js";
 import { resolveSource, type ResolvedSource } from "./subject.js";
 
 export { lookupIdentity, REFERENCE_SUBJECT } from "./subject.js";
@@ -180,7 +180,8 @@ async function generateLocked(req: GenerateRequest, io: UseCaseIo<GenerateEvent>
   const error = endingError({ result, report, batch, backend: options.backend, resume, stop, memory });
   let polished: PolishFolderResult | undefined;
   if (prepared.polish && prepared.source.identity && !error) {
-    const run = { due: prepared.polish, outDir: plan.outDir, identity: prepared.source.identity, home, options, settings: req.settings, env: req.env };
+    const files = keptFiles(Object.values(output.opened.store.data.images));
+    const run = { due: prepared.polish, outDir: plan.outDir, identity: prepared.source.identity, home, files, options, settings: req.settings, env: req.env };
     polished = await faces(() => polishAfterRun(run, io));
     if (!polished.dryRun) batch.polish = polished.summary;
   }

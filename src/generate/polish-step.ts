@@ -37,6 +37,8 @@ export interface PolishRun {
   outDir: string;
   identity: IdentityLike;
   home: string;
+  /** The kept images to polish (names at the top of outDir); a batch marks the others in place. */
+  files: string[];
   options: GenerateOptions;
   settings: GlobalSettings;
   env: Env;
@@ -55,6 +57,7 @@ export async function polishAfterRun(run: PolishRun, io: UseCaseIo<PolishFolderE
       backend: options.backend,
       ...polishInputFromPreset(run.due.settings),
       words: run.due.words,
+      files: run.files,
       loraUrl: options.loraUrl,
       env: run.env,
       replicateBaseUrl: settings.replicateBaseUrl.value,
@@ -62,4 +65,9 @@ export async function polishAfterRun(run: PolishRun, io: UseCaseIo<PolishFolderE
     },
     io,
   );
+}
+
+/** The images the run kept, by the manifest: done, at the top of the folder, not marked as set aside. */
+export function keptFiles(entries: Iterable<{ status: string; file?: string | undefined; kept?: boolean | undefined }>): string[] {
+  return [...entries].flatMap((e) => (e.status === "done" && e.file && !e.file.includes("/") && e.kept !== false ? [e.file] : [])).sort();
 }

@@ -35,6 +35,8 @@ export interface PolishFolderInput {
   seed: number;
   /** Skin and lighting words for the face prompt (from the preset), besides trigger and class. */
   words?: Pick<PromptWords, "skin" | "lighting"> | undefined;
+  /** Only these images (names in dir); default: every image at the top of the folder. */
+  files?: string[] | undefined;
   loraUrl?: string | undefined;
   env: Env;
   replicateBaseUrl?: string | undefined;
@@ -97,7 +99,7 @@ export async function polishFolder(input: PolishFolderInput, io: UseCaseIo<Polis
   try {
     const upscaler = await createUpscaler(setup);
     const { listKeptImages, planImage, runPolish } = await import("./run-polish.js");
-    const files = await listKeptImages(input.dir);
+    const files = input.files ?? (await listKeptImages(input.dir));
     io.onEvent({ type: "polish.start", dir: input.dir, files: files.length, dryRun: Boolean(input.dryRun) });
     if (input.dryRun) {
       const entries: PolishEntry[] = [];
