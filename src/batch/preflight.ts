@@ -104,6 +104,7 @@ export async function spentSoFar(batch: ResolvedBatch, home: string): Promise<nu
         const manifest = JSON.parse(await readFile(join(batch.out, person.name, folder, "manifest.json"), "utf8")) as { batch?: { placeholder?: boolean }; images?: Record<string, { costUsd?: number }> };
         if (manifest.batch?.placeholder) continue;
         for (const entry of Object.values(manifest.images ?? {})) total += typeof entry.costUsd === "number" ? entry.costUsd : 0;
+        total += await polishSpent(join(batch.out, person.name, folder));
       } catch {
         // no manifest here
       }
@@ -116,3 +117,12 @@ export async function spentSoFar(batch: ResolvedBatch, home: string): Promise<nu
   return total;
 }
 
+
+/** What the face detail passes (and upscales) of a preset folder cost (its polish manifest). */
+async function polishSpent(folder: string): Promise<number> {
+  const { readPolishManifest, POLISH_MANIFEST } = await import("../polish/manifest.js");
+  const { POLISHED_DIR } = await import("../polish/run-polish.js");
+  const manifest = await readPolishManifest(join(folder, POLISHED_DIR, POLISH_MANIFEST)).catch(() => undefined);
+  if (!manifest || manifest.placeholder) return 0;
+  return Object.values(manifest.images).reduce((sum, e) => sum + e.faces.reduce((f, face) => f + (face.costUsd ?? 0), 0) + (e.upscale?.costUsd ?? 0), 0);
+}
