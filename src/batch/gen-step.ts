@@ -16,57 +16,20 @@ import type { IdentityLike, LoraSource } from "../generation/lora-source.js";
 import type { Manifest } from "../generation/manifest.js";
 import type { RunEvent } from "../generation/run-plan.js";
 import type { GenerateEvent, GenerateResult } from "../generate/generate.js";
+import type { GenStepInput } from "./preset-step-types.js";
 import type { GenerateOptions } from "../generate/options.js";
-import type { Identity } from "../identity/registry.js";
 import type { PolishFolderEvent } from "../polish/polish-folder.js";
-import type { GlobalSettings } from "../settings/settings.js";
 import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
 import { exists, readJson } from "../util/fs.js";
 import { writeJsonAtomic } from "../util/atomic-write.js";
-import { acquireFolderLock, LOCK_FILE, type LockTakeover } from "../util/folder-lock.js";
-import type { Budget } from "./budget.js";
+import { acquireFolderLock, LOCK_FILE } from "../util/folder-lock.js";
 import type { PresetOutcome } from "./outcome.js";
-import { presetRunSlots, recordResult, type RunState } from "./preset-run.js";
+import { enospcError, presetRunSlots, recordResult, type RunState } from "./preset-run.js";
 import { presetFlags, type ResolvedPerson, type ResolvedPreset } from "./resolve.js";
 
 export const BATCH_MARKER_FILE = "headshot-batch.json";
 
-export type GenStepEvent =
-  | { type: "preset.start"; person: string; preset: string; dir: string; remaining: number; total: number; estimateUsd: number }
-  | { type: "preset.superseded"; person: string; preset: string; movedTo: string; reason: string }
-  | { type: "preset.skipped"; person: string; preset: string; dir: string; images: number }
-  | { type: "lock.takeover"; person: string; preset: string; takeover: LockTakeover }
-  | { type: "preset.done"; person: string; preset: string; dir: string; images: number; failed: number; costUsd: number }
-  | { type: "gen.event"; person: string; preset: string; event: RunEvent }
-  | { type: "polish.event"; person: string; preset: string; event: PolishFolderEvent }
-  | { type: "curate.done"; person: string; preset: string; kept: number; scored: number; gallery: string; placeholder: boolean };
-
-/** A weighted FIFO semaphore over the batch's prediction slots (see run-batch.ts). */
-export interface Slots {
-  withSlots<T>(wanted: number, fn: (granted: number, giveBack: (n: number) => void) => Promise<T>): Promise<T>;
-}
-
-export interface GenStepInput {
-  person: ResolvedPerson;
-  preset: ResolvedPreset;
-  identity: Identity;
-  /** HEADSHOT_HOME for caches (test mode: its own folder). */
-  home: string;
-  out: string;
-  batchDir: string;
-  settings: GlobalSettings;
-  env: Record<string, string | undefined>;
-  signal: AbortSignal;
-  budget: Budget;
-  slots: Slots;
-  /** The face models are used one person at a time (see identity-step.ts). */
-  faces: { run<T>(fn: () => Promise<T>): Promise<T> };
-  concurrency: number;
-  /** The command that goes on with this person (shown in errors). */
-  resume: string;
-  onEvent: (event: GenStepEvent) => void;
-  now: () => Date;
-}
+export type { GenStepEvent, GenStepInput, Slots } from "./preset-step-types.js";
 
 interface Marker {
   hash: string;
@@ -167,7 +130,10 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
       },
     },
     { signal: input.signal, now: input.now, onEvent: forward(state) },
-  );
+  ).catch(async (error: unknown) => {
+    // A full disk anywhere in the run (manifest, curation, polish): named, with the folder.
+    throw (await enospcError(error, dir, 0)) ?? error;
+  });
   await recordResult(state, result as Extract<GenerateResult, { dryRun: false }>);
   return outcome;
 }

@@ -4,7 +4,7 @@
  * the batch's shared prediction slots with idle slots given back; after it, the preset's outcome
  * from the use case's result, and a full disk or a refused start as the error that ends the person.
  */
-import { JobFailedError } from "../errors.js";
+import { isHeadshotError, JobFailedError } from "../errors.js";
 import type { EngineResult } from "../generation/engine.js";
 import type { Manifest } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
@@ -12,8 +12,9 @@ import type { RunEvent, RunGenOutput } from "../generation/run-plan.js";
 import type { GenerateResult, RunSlots } from "../generate/generate.js";
 import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
 import { estimateImagesUsd } from "./budget.js";
-import type { GenStepInput, Slots } from "./gen-step.js";
+import type { GenStepInput, Slots } from "./preset-step-types.js";
 import { BudgetStop, type PresetOutcome } from "./outcome.js";
+import { presetFlags } from "./resolve.js";
 
 /** One preset run of a batch while it goes: what it was given, and what it found out so far. */
 export interface RunState {
@@ -69,7 +70,7 @@ async function reservationUsd(plan: GenPlan, remaining: number, input: GenStepIn
   const { priceKey } = await import("../generation/run-plan.js");
   const steps = typeof plan.images[0]?.sampler.steps === "number" ? plan.images[0].sampler.steps : 28;
   const estimate = estimateImagesUsd(priceKey(plan.model), remaining, steps, input.concurrency);
-  const cap = input.preset.flags?.budget ?? input.person.runBudget;
+  const cap = presetFlags(input.person, input.preset).budget;
   return cap === undefined ? estimate : Math.min(estimate, Math.max(0, cap - spentBefore));
 }
 
@@ -99,10 +100,12 @@ export async function recordResult(state: RunState, ran: Ran): Promise<void> {
   const { input, outcome, dir } = state;
   const result = ran.output.result;
   const done = result.entries.filter((e) => e.status === "done").length;
-  const until = ran.curated?.data.until as { target: number; passed: number } | undefined;
-  // With `until`, the person asked for K images that look like them, not for the whole plan.
-  outcome.images = until ? Math.min(until.passed, until.target) : done;
-  outcome.expected = until ? until.target : result.total;
+  // With `until`, the person asked for K images that look like them, not for the whole plan:
+  // counted from the manifest, so a re-run that keeps the last curation says the same.
+  const { until } = presetFlags(state.input.person, state.input.preset);
+  const kept = Object.values(ran.output.opened.store.data.images).filter((e) => e.status === "done" && e.kept === true).length;
+  outcome.images = until !== undefined ? Math.min(kept, until) : done;
+  outcome.expected = until ?? result.total;
   outcome.failed = ran.error ? Math.max(0, outcome.expected - outcome.images) : 0;
   const polishUsd = ran.polished && !ran.polished.dryRun ? ran.polished.outcome.costUsd : 0;
   // The face passes were paid after the run's reservation was settled: counted as spent now.
@@ -153,7 +156,8 @@ function recordCuration(state: RunState, ran: Ran): void {
 const BYTES_PER_IMAGE = 2 * 1024 * 1024;
 
 /** A full disk, named with the folder, the free space and about how much the rest needs. */
-async function enospcError(error: unknown, dir: string, images: number): Promise<JobFailedError | undefined> {
+export async function enospcError(error: unknown, dir: string, images: number): Promise<JobFailedError | undefined> {
+  if (isHeadshotError(error) && error.code === "E_DISK_FULL") return undefined;
   const code = (error as { code?: unknown } | undefined)?.code;
   const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
   if (code !== "ENOSPC" && cause?.code !== "ENOSPC" && !/ENOSPC|no space left/i.test(String((error as Error | undefined)?.message))) return undefined;
@@ -165,7 +169,7 @@ async function enospcError(error: unknown, dir: string, images: number): Promise
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   return new JobFailedError(`the disk holding ${dir} is full`, {
     code: "E_DISK_FULL",
-    details: [`${free === undefined ? "free space unknown" : `${mb(free)} free`}; about ${mb(images * BYTES_PER_IMAGE)} needed for the ${images} image${images === 1 ? "" : "s"} left in this folder`],
+    details: [`${free === undefined ? "free space unknown" : `${mb(free)} free`}${images ? `; about ${mb(images * BYTES_PER_IMAGE)} needed for the ${images} image${images === 1 ? "" : "s"} left in this folder` : ""}`],
     hint: `free space on the disk of ${dir} (or set \`out:\` to a bigger disk), then re-run: finished images are kept, nothing is half-written or paid twice`,
     cause: error,
   });

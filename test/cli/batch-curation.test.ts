@@ -97,6 +97,12 @@ describe("batch presets with gen's curation flags", () => {
     // A batch marks what it does not keep; paid files stay where the manifest says.
     expect(done.every((e) => !String(e.file).startsWith("rejected/"))).toBe(true);
     expect(r.json().find((l) => l.type === "curate.done")).toMatchObject({ person: "jane", preset: "corporate", kept: 2 });
+
+    // The same command again: K is reached already, so nothing is created and the counts hold.
+    const again = await batch("until.yaml");
+    expect(again.code, again.stdout.slice(-2000)).toBe(0);
+    expect(predictionCreates(emu)).toHaveLength(creates.length);
+    expect((again.json().at(-1) as Json).people[0].presets[0]).toMatchObject({ status: "done", images: 2, expected: 2 });
   });
 
   it("polish: true: a polished file per kept image, pixels outside the face unchanged, the manifest records it", { timeout: TEST_TIMEOUT_MS }, async () => {
