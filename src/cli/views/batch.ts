@@ -104,7 +104,7 @@ export class BatchView {
       case "preset.done":
         return [event.person, `${event.preset}: ${event.images} images${event.failed ? `, ${event.failed} missing` : ""}`, true];
       case "curate.done":
-        return [event.person, `${event.preset}: kept ${event.kept} of ${event.scored}, gallery ${event.gallery}`, true];
+        return [event.person, `${event.preset}: ${event.scored ? `kept ${event.kept} of ${event.scored}, ` : "not scored, "}gallery ${event.gallery}`, true];
       case "person.done": {
         const colour = event.status === "done" ? "green" : "red";
         const what = event.status === "stopped" && event.stopped ? `stopped (${event.stopped})` : event.status;
