@@ -22,6 +22,23 @@ export const REJECT_MESSAGES: Record<RejectReason, string> = {
   not_in_best: "not among the best (--keep-best)",
 };
 
+/** The same reasons in a few words, for the contact sheet's tiles (256 px wide). */
+export const REJECT_SHORT: Record<RejectReason, string> = {
+  unreadable: "unreadable",
+  no_face: "no face found",
+  multiple_faces: "more than one face",
+  too_soft: "too soft (blurry face)",
+  face_too_small: "face too small",
+  below_min_similarity: "not enough like you",
+  not_in_best: "not among the best",
+};
+
+/** The few-word form of a set-aside message (a reason of REJECT_MESSAGES, or free text). */
+export function shortRejectReason(message: string): string {
+  const reason = (Object.keys(REJECT_MESSAGES) as RejectReason[]).find((r) => REJECT_MESSAGES[r] === message || r === message);
+  return reason ? REJECT_SHORT[reason] : message;
+}
+
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
   try {
     const value = JSON.parse(await readFile(path, "utf8")) as unknown;

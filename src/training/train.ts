@@ -195,7 +195,8 @@ async function trainLocked(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, 
   if (result.remote) io.onEvent({ type: "train.remote", remote: result.remote });
   const identity = await identityRecord(req, io, { name, plan, result, report, datasetDir, training });
   const file = await saveIdentity(p.home, identity);
-  io.onEvent({ type: "identity.registered", name, file, lora: result.loraPath || result.remote?.version || "" });
+  // A rehearsal trains nothing: no LoRA path to print (the trainer's planned path does not exist).
+  io.onEvent({ type: "identity.registered", name, file, lora: rehearsal ? "" : result.loraPath || result.remote?.version || "" });
   return { identity, plan, alreadyTrained: result.alreadyFinished, dryRun: false };
 }
 

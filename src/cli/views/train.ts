@@ -99,7 +99,7 @@ export class TrainView {
       }
       case "identity.registered":
         r.success(`identity ${event.name} registered: ${event.file}`);
-        r.result(`${event.name}\t${event.lora}`);
+        r.result(`${event.name}\t${event.lora || "(rehearsal: no LoRA)"}`);
         return;
       default:
         return;
