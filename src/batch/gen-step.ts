@@ -25,7 +25,7 @@ import { writeJsonAtomic } from "../util/atomic-write.js";
 import { acquireFolderLock, LOCK_FILE } from "../util/folder-lock.js";
 import type { PresetOutcome } from "./outcome.js";
 import { enospcError, presetRunSlots, recordResult, type RunState } from "./preset-run.js";
-import { presetFlags, type ResolvedPerson, type ResolvedPreset } from "./resolve.js";
+import { generateOptionsFor } from "./resolve.js";
 
 export const BATCH_MARKER_FILE = "headshot-batch.json";
 
@@ -80,24 +80,6 @@ export async function runPresetStep(input: GenStepInput): Promise<PresetOutcome>
   } finally {
     await lock.release();
   }
-}
-
-/** The batch entry as `gen` options: the same curation flags, meaning the same (README "Batch files"). */
-export function generateOptionsFor(person: ResolvedPerson, entry: ResolvedPreset, identity: string, dir: string, concurrency: number): GenerateOptions {
-  const flags = presetFlags(person, entry);
-  return {
-    preset: entry.ref,
-    identity,
-    // --until plans --max-count images: an inherited count does not apply (gen refuses both).
-    ...(flags.until === undefined && entry.count !== undefined ? { count: entry.count } : {}),
-    out: dir,
-    set: entry.set,
-    ...(person.format ? { format: person.format } : {}),
-    backend: person.backend,
-    concurrency,
-    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
-    crops: Boolean(flags.crops),
-  };
 }
 
 async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: string): Promise<PresetOutcome> {

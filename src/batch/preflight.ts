@@ -11,9 +11,9 @@ import { exists } from "../util/fs.js";
 import { shellQuote } from "../util/shell-quote.js";
 import { checkOverrides } from "../generation/prepare-plan.js";
 import { checkGenerateOptions } from "../generate/options.js";
-import { assertDistinctPresetFolders, generateOptionsFor } from "./gen-step.js";
+import { assertDistinctPresetFolders } from "./gen-step.js";
 import { homeFor, trainingCostOf } from "./identity-step.js";
-import type { ResolvedBatch } from "./resolve.js";
+import { generateOptionsFor, type ResolvedBatch } from "./resolve.js";
 
 /** Everything that can be known wrong before anything runs: exit 2 up front, not halfway. */
 export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, env: Env): Promise<void> {

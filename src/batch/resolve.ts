@@ -4,6 +4,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { LoadedBatch } from "./load.js";
+import type { GenerateOptions } from "../generate/options.js";
 import { CURATION_FLAG_KEYS, type BatchPerson, type CurationFlags, type PresetEntry } from "./schema.js";
 
 export type BatchBackend = "replicate" | "local" | "test";
@@ -127,5 +128,23 @@ export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBack
     budget: batch.budget,
     concurrency: batch.concurrency ?? DEFAULT_BATCH_CONCURRENCY,
     people,
+  };
+}
+
+/** The batch entry as `gen` options: the same curation flags, meaning the same (README "Batch files"). */
+export function generateOptionsFor(person: ResolvedPerson, entry: ResolvedPreset, identity: string, dir: string, concurrency: number): GenerateOptions {
+  const flags = presetFlags(person, entry);
+  return {
+    preset: entry.ref,
+    identity,
+    // --until plans --max-count images: an inherited count does not apply (gen refuses both).
+    ...(flags.until === undefined && entry.count !== undefined ? { count: entry.count } : {}),
+    out: dir,
+    set: entry.set,
+    ...(person.format ? { format: person.format } : {}),
+    backend: person.backend,
+    concurrency,
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+    crops: Boolean(flags.crops),
   };
 }
