@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { percent } from "../util/percent.js";
 import { escapeHtml, galleryOrder } from "./gallery-html.js";
 import { framedImage, type GalleryEntry } from "./gallery.js";
 import { shortRejectReason } from "./rejected.js";
@@ -29,7 +30,7 @@ function shorten(text: string, max: number): string {
 /** The words under a tile: likeness and verdict, why it was set aside (if it was), the file name. */
 export function tileLabels(item: GalleryEntry): { score: string; why: string; file: string; colour: string } {
   const score = item.score;
-  const pct = score?.relative !== undefined ? `${Math.round(score.relative * 100)}% ` : "";
+  const pct = score?.relative !== undefined ? `${percent(score.relative)} ` : "";
   const label = score ? `${pct}${score.verdict.replace("_", " ")}${item.kept ? "" : " · set aside"}` : item.kept ? "" : "set aside";
   const why = !item.kept && item.rejectedReason ? `why: ${shortRejectReason(item.rejectedReason)}` : "";
   const colour = score ? (COLOURS[score.verdict] ?? "#c0392b") : "#999";
