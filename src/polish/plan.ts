@@ -49,8 +49,10 @@ export const DEFAULT_POLISH: PolishSettings = {
   loraScale: DEFAULT_GENERATION.loraScale,
 };
 
+export type PolishSampler = Pick<PolishSettings, "steps" | "guidance" | "loraScale">;
+
 /** The face pass's sampler from a preset (polish section first, then its generation section). */
-export function polishSampler(preset: { generation?: GenerationSettings | undefined; polish?: PolishPresetSettings | undefined } | undefined): Pick<PolishSettings, "steps" | "guidance" | "loraScale"> {
+export function polishSampler(preset: { generation?: GenerationSettings | undefined; polish?: PolishPresetSettings | undefined } | undefined): PolishSampler {
   return {
     steps: preset?.polish?.steps ?? preset?.generation?.steps ?? DEFAULT_POLISH.steps,
     guidance: preset?.polish?.guidance ?? preset?.generation?.guidance ?? DEFAULT_POLISH.guidance,
