@@ -157,30 +157,30 @@ async function detectSsd(input) {
   try { return await faceapi.detectAllFaces(frame3d, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 20 })).withFaceLandmarks(); } finally { frame3d.dispose(); }
 }
 
-async function describe(input, width, height, humanFaces) {
+// frame: the float32 [1, height, width, 3] tensor Human ran on (disposed by the caller).
+async function describe(frame, width, height, humanFaces) {
   if (!humanFaces.length) return [];
-  const frame = tf.cast(input, "float32");
-  try {
-    const found = workerData.likenessDetector === "ssd" ? await detectSsd(input) : [];
-    const out = [];
-    for (const f of humanFaces) {
-      let best = null, bestOverlap = 0.3;
-      for (const g of found) {
-        const b = g.detection.box;
-        const o = overlap(f.box, [b.x, b.y, b.width, b.height]);
-        if (o > bestOverlap) { best = g; bestOverlap = o; }
-      }
-      out.push(best ? await describeFromLandmarks(frame, best.landmarks) : await describeFromBox(frame, width, height, f.box));
+  const found = workerData.likenessDetector === "ssd" ? await detectSsd(frame) : [];
+  const out = [];
+  for (const f of humanFaces) {
+    let best = null, bestOverlap = 0.3;
+    for (const g of found) {
+      const b = g.detection.box;
+      const o = overlap(f.box, [b.x, b.y, b.width, b.height]);
+      if (o > bestOverlap) { best = g; bestOverlap = o; }
     }
-    return out;
-  } finally {
-    frame.dispose();
+    out.push(best ? await describeFromLandmarks(frame, best.landmarks) : await describeFromBox(frame, width, height, f.box));
   }
+  return out;
 }
 
 parentPort.on("message", async (job) => {
   await ready;
-  const input = human.tf.tensor(new Uint8Array(job.data), [1, job.height, job.width, 3], "int32");
+  // float32 from the start: Human casts an int32 input to float32 anyway (src/image/image.ts), and
+  // face-api's inputs are gathered from the same tensor: one full-size copy instead of three.
+  const pixels = new Float32Array(job.width * job.height * 3);
+  pixels.set(new Uint8Array(job.data));
+  const input = human.tf.tensor(pixels, [1, job.height, job.width, 3], "float32");
   try {
     const result = await human.detect(input);
     const faces = result.face.map((f) => ({
