@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { saveIdentity, sha256File, type Identity } from "../../src/identity/registry.js";
+import { saveIdentity, type Identity } from "../../src/identity/registry.js";
+import { sha256File } from "../../src/util/hash-file.js";
 import { FAKE_BIN } from "../support/fake-ai-toolkit/harness.js";
 import { readJsonLines, writeSafetensors } from "../support/fake-local-gen/files.js";
 
