@@ -63,8 +63,8 @@ function overlap(a, b) {
   return (x * y) / Math.max(1, Math.min(a[2] * a[3], b[2] * b[3]));
 }
 
-// face-api's nets take a square input: extractFaceTensors slices the box out of the frame
-// (src/dom/extractFaceTensors.ts, box clipped and floored by Box.clipAtImageBorders), NetInput.
+// face-api's nets take a square input (vladmandic/face-api): extractFaceTensors slices the box
+// out of the frame (src/dom/extractFaceTensors.ts, box clipped and floored by Box.clipAtImageBorders), NetInput.
 // toBatchTensor pads it to a square with zeros, centred (src/ops/padToSquare.ts), then resizes it
 // with resizeBilinear (no align-corners, no half-pixel centres) to 112 (landmarks) or 150
 // (descriptor). Done that way each pass copies, pads and casts the whole crop at the photo's
@@ -76,7 +76,8 @@ function taps(start, length, side, size) {
   // Output i samples the padded axis at i * side / size; the padding holds "before" zeros first.
   const before = side - length - Math.round((side - length) * 0.5);
   const lo = new Int32Array(size), hi = new Int32Array(size), wLo = new Float32Array(size), wHi = new Float32Array(size);
-  // In float32, as tfjs-backend-wasm's ResizeBilinear kernel computes it (y * (old / new)).
+  // In float32, as tfjs-backend-wasm's ResizeBilinear kernel computes it (tensorflow/tfjs
+  // tfjs-backend-wasm/src/cc/kernels/ResizeBilinear.cc: y * (old / new)).
   const scale = Math.fround(side / size);
   for (let i = 0; i < size; i++) {
     const src = Math.fround(i * scale), top = Math.floor(src), bottom = Math.min(side - 1, Math.ceil(src)), frac = src - top;
@@ -102,7 +103,8 @@ function netInput(frame, rect, size) {
     return tf.add(tf.mul(tf.gather(r, cols.lo, 2), weight(cols.wLo, [1, 1, size, 1])), tf.mul(tf.gather(r, cols.hi, 2), weight(cols.wHi, [1, 1, size, 1])));
   });
   // Where face-api maps the square back to the crop: it assumes (side - w) / 2 of padding before
-  // the crop (FaceLandmark68NetBase.postProcess) even when padToSquare put a pixel less there.
+  // the crop (src/faceLandmarkNet/FaceLandmark68NetBase.ts postProcess), even when padToSquare
+  // put a pixel less there.
   return { tensor, x, y, w, h, side, x0: x - (side - w) / 2, y0: y - (side - h) / 2 };
 }
 
