@@ -5,6 +5,7 @@
  * the contact sheet into the folder (nothing is moved).
  */
 import { readdir, stat } from "node:fs/promises";
+import type { Dirent } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { REJECTED_DIR } from "../generation/manifest.js";
@@ -14,6 +15,7 @@ import { checkReferenceFlags, loadReference } from "../scoring/reference.js";
 import { scoreImages } from "../scoring/score-images.js";
 import type { IdentityReference, ImageScore } from "../scoring/similarity.js";
 import type { UseCaseIo } from "../use-case.js";
+import { describeKind, REASON_TEXT } from "../util/regular-file.js";
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|avif|tiff?|gif|heic|heif)$/i;
 
@@ -43,6 +45,16 @@ export interface ScoreFolderResult {
   setAside: string[];
   checkpoints?: CheckpointChoice & { name: string };
   gallery?: { index: string; contactSheet: string };
+  /** Entries with an image name that are not regular files (links followed): never opened. */
+  skipped?: SkippedFile[];
+}
+
+export interface SkippedFile {
+  /** Relative to the scored folder, `/`-separated. */
+  file: string;
+  path: string;
+  /** What it is, in words, as `check` says it: "a link to a folder, not a photo", … */
+  reason: string;
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -55,12 +67,43 @@ async function isDir(path: string): Promise<boolean> {
 /** Files this command writes itself with --gallery: never scored as photos. */
 const OWN_OUTPUTS = new Set(["contact-sheet.png"]);
 
-async function listImages(dir: string): Promise<string[]> {
+/**
+ * Why an image-named entry is not a photo, or undefined when it is a regular file (links
+ * followed). As `check` does (issue 14, R1): a link to /dev/zero or a FIFO is never opened (one
+ * reads forever, the other blocks a libuv thread on open), a link to a folder is named as such.
+ */
+async function notAPhoto(entry: Dirent, path: string): Promise<string | undefined> {
+  if (entry.isFile()) return undefined;
+  if (!entry.isSymbolicLink()) return `${REASON_TEXT[describeKind(entry) as keyof typeof REASON_TEXT].replace(/, not a file$/, "")}, not a photo`;
+  const target = await stat(path).catch(() => undefined);
+  if (!target) return "a broken link (its target does not exist)";
+  if (target.isFile()) return undefined;
+  if (target.isDirectory()) return "a link to a folder, not a photo (links to folders are not followed)";
+  return `a link to ${REASON_TEXT[describeKind(target) as keyof typeof REASON_TEXT].replace(/, not a file$/, "")}, not a photo`;
+}
+
+/**
+ * The image files of a folder (sorted by name), and what was skipped: entries named like images
+ * that are not files, and links to folders whatever their name (a real subfolder is not listed).
+ */
+async function listImages(dir: string, prefix = ""): Promise<{ files: string[]; skipped: SkippedFile[] }> {
   const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith(".") && IMAGE_EXTENSIONS.test(e.name) && !OWN_OUTPUTS.has(e.name))
-    .map((e) => e.name)
-    .sort();
+  const files: string[] = [];
+  const skipped: SkippedFile[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory() || entry.name.startsWith(".") || OWN_OUTPUTS.has(entry.name)) continue;
+    const image = IMAGE_EXTENSIONS.test(entry.name);
+    if (!image && !entry.isSymbolicLink()) continue;
+    const path = join(dir, entry.name);
+    const reason = await notAPhoto(entry, path);
+    if (reason === undefined) {
+      if (image) files.push(entry.name);
+    } else if (image || reason.startsWith("a link to a folder")) {
+      skipped.push({ file: `${prefix}${entry.name}`, path, reason });
+    }
+  }
+  const byFile = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return { files: files.sort(byFile), skipped: skipped.sort((a, b) => byFile(a.file, b.file)) };
 }
 
 /** The LoRA's name from the checkpoint files next to the samples (else the folder's name). */
@@ -84,8 +127,11 @@ export async function scoreFolder(request: ScoreFolderRequest, io: UseCaseIo<Sco
   }
   const trainingDir = request.checkpoints ? root : undefined;
   const target = trainingDir && (await isDir(join(root, "samples"))) ? join(root, "samples") : root;
-  const top = await listImages(target);
-  const setAside = !request.checkpoints && (await isDir(join(target, REJECTED_DIR))) ? (await listImages(join(target, REJECTED_DIR))).map((f) => `${REJECTED_DIR}/${f}`) : [];
+  const listed = await listImages(target);
+  const top = listed.files;
+  const aside = !request.checkpoints && (await isDir(join(target, REJECTED_DIR))) ? await listImages(join(target, REJECTED_DIR), `${REJECTED_DIR}/`) : { files: [], skipped: [] };
+  const setAside = aside.files.map((f) => `${REJECTED_DIR}/${f}`);
+  const skipped = [...listed.skipped, ...aside.skipped];
   const files = [...top, ...setAside];
   if (files.length === 0) {
     throw new UsageError(`no images in ${target}`, {
@@ -106,7 +152,7 @@ export async function scoreFolder(request: ScoreFolderRequest, io: UseCaseIo<Sco
     ...(request.selfies ? { selfies: resolve(request.cwd, request.selfies) } : {}),
     signal: io.signal,
   });
-  const result: ScoreFolderResult = { dir: target, reference, flagged: [], setAside, ...(await scoreOrCurate(request, io, target, files, reference)) };
+  const result: ScoreFolderResult = { dir: target, reference, flagged: [], setAside, ...(skipped.length ? { skipped } : {}), ...(await scoreOrCurate(request, io, target, files, reference)) };
   result.flagged = result.scores.filter((s) => s.faces !== 1 || s.verdict === "unreadable");
   if (request.checkpoints) {
     const dirFiles = trainingDir ? (await readdir(trainingDir)).filter((f) => f.endsWith(".safetensors")) : [];

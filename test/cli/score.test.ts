@@ -3,14 +3,13 @@
  * likeness per image against a selfie folder or a registered identity, flags for faceless and
  * two-face images, the best checkpoint of an ai-toolkit training folder, and typed usage errors.
  */
-import { mkdir, mkdtemp, rm, writeFile, readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCheck } from "../../src/selfies/index.js";
-import { embeddingCentroid, saveIdentity, type Identity } from "../../src/identity/registry.js";
-import { DESCRIPTOR_MODEL } from "../../src/scoring/calibration.js";
 import { runCli } from "../support/run-cli.js";
+import { registerCheckedIdentity } from "../support/identity/checked-identity.js";
 import { collinsSelfies, generatedLike, noFace, twoPeople, writeAll } from "../unit/scoring/build-outputs.js";
 
 let dir: string;
@@ -40,29 +39,7 @@ beforeAll(async () => {
   });
   for (const f of ["jane_000000250.safetensors", "jane_000000500.safetensors", "jane.safetensors"]) await writeFile(join(training, f), "stub");
   // A registered identity whose selfie summary is what `train` stores (centroid + spread).
-  const report = await runCheck(join(dir, "selfies"), { home: env.HEADSHOT_HOME! });
-  const embeddings = report.images.filter((i) => i.verdict !== "reject" && i.embedding).map((i) => i.embedding!);
-  const identity: Identity = {
-    schemaVersion: 1,
-    name: "jane",
-    trigger: "ohwx",
-    classWord: "woman",
-    backend: "local",
-    baseModel: "black-forest-labs/FLUX.1-dev",
-    recipe: "flux-dev",
-    lora: { path: join(training, "jane.safetensors"), sha256: "0".repeat(64), bytes: 4 },
-    training: { steps: 750, rank: 16, lr: 0.0001, resolutions: [1024] },
-    dataset: { dir: join(dir, "dataset"), hash: "x", images: 6, sourceDir: join(dir, "selfies") },
-    selfies: {
-      verdict: report.set.verdict,
-      usable: report.set.usable,
-      total: report.set.total,
-      selfSimilarity: report.set.selfSimilarity!,
-      embedding: { model: DESCRIPTOR_MODEL, dims: embeddings[0]!.length, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
-    },
-    createdAt: "2026-11-27T06:00:00.000Z",
-  };
-  await saveIdentity(env.HEADSHOT_HOME!, identity);
+  await registerCheckedIdentity({ home: env.HEADSHOT_HOME!, selfies: join(dir, "selfies"), lora: join(training, "jane.safetensors"), dataset: join(dir, "dataset") });
 }, 180_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -123,6 +100,42 @@ describe("headshot score", () => {
     expect(html.indexOf("collins-")).toBeLessThan(html.indexOf("hopper-full"));
     expect(html).toMatch(/class="card rejected"[^>]*>\s*<a class="image" href="no-face\.jpg"/);
     expect(r.stdout).toContain(join(dir, "out", "contact-sheet.png"));
+  });
+
+  it("reads only regular files: links to /dev/zero, FIFOs, links to folders and broken links are listed as skipped", { timeout: 120_000 }, async () => {
+    const odd = join(dir, "odd");
+    await mkdir(join(odd, "subfolder"), { recursive: true });
+    await copyFile(join(dir, "out", "collins-full.jpg"), join(odd, "photo.jpg"));
+    await symlink("/dev/zero", join(odd, "zero.jpg"));
+    execFileSync("mkfifo", [join(dir, "pipe")]);
+    await symlink(join(dir, "pipe"), join(odd, "pipe.jpg"));
+    execFileSync("mkfifo", [join(odd, "fifo.png")]);
+    await symlink(join(dir, "selfies"), join(odd, "more-photos"));
+    await symlink(join(dir, "missing.jpg"), join(odd, "broken.jpg"));
+    await symlink(join(dir, "out", "notes.txt"), join(odd, "notes-link.txt"));
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 100_000); // a hang fails the test and stops its work
+    const run = (argv: string[]) => runCli(["score", "odd", "--selfies", "selfies", ...argv], { cwd: dir, env, signal: abort.signal });
+    let r: Awaited<ReturnType<typeof run>>;
+    let human: Awaited<ReturnType<typeof run>>;
+    try {
+      r = await run(["--json"]);
+      human = await run([]);
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.json();
+    const skipped = Object.fromEntries(lines.filter((l) => l.type === "skipped").map((l) => [l.file, l.reason as string]));
+    expect(Object.keys(skipped).sort()).toEqual(["broken.jpg", "fifo.png", "more-photos", "pipe.jpg", "zero.jpg"]);
+    expect(skipped["zero.jpg"]).toMatch(/link to a device/);
+    expect(skipped["pipe.jpg"]).toMatch(/link to a named pipe/);
+    expect(skipped["fifo.png"]).toMatch(/named pipe/);
+    expect(skipped["more-photos"]).toMatch(/link to a folder/);
+    expect(skipped["broken.jpg"]).toMatch(/broken link/);
+    expect(lines.filter((l) => l.type === "image").map((l) => [l.file, l.verdict])).toEqual([["photo.jpg", "match"]]);
+    expect(lines.at(-1)).toMatchObject({ type: "summary", images: 1, skipped: [{ file: "broken.jpg" }, { file: "fifo.png" }, { file: "more-photos" }, { file: "pipe.jpg" }, { file: "zero.jpg" }] });
+    expect(human.stdout).toMatch(/^zero\.jpg\s+-\s+-\s+skipped\s+a link to a device, not a photo$/m);
   });
 
   it.each([

@@ -22,15 +22,11 @@ import { fakeEnv, makeFakeCheckout } from "../support/fake-ai-toolkit/harness.js
 import { BRAND_PRESET, writeSelfies, writeText } from "../support/batch/workspace.js";
 import { addTrainedModel, registerIdentity } from "../unit/generation/fixtures.js";
 import { seededRandom } from "../support/replicate-emulator/http.js";
+import { BIN, onJsonLines, type Json } from "../support/cli-binary.js";
 
-const BIN = join(process.cwd(), "bin", "headshot.js");
 const STANDINS = join(process.cwd(), "test", "support", "python-standins");
 /** kill -9s in the kill phase (a run that finishes before its kill moment does not count). */
 const KILLS = 22;
-
-// Parsed JSON from the CLI and the emulator, read field by field in assertions.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
 
 let dir: string;
 let emu: ReplicateEmulator;
@@ -133,22 +129,14 @@ async function batch(extraEnv: Record<string, string> = {}, kill: { afterMs?: nu
     killed = child.kill("SIGKILL");
   };
   const timer = kill.afterMs !== undefined ? setTimeout(doKill, kill.afterMs) : undefined;
-  let pending = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    pending += chunk.toString("utf8");
-    const parts = pending.split("\n");
-    pending = parts.pop() ?? "";
-    for (const part of parts) {
-      if (!part.trim()) continue;
-      try {
-        lines.push(JSON.parse(part) as Json);
-      } catch {
-        noise.push(part.slice(0, 300)); // --json promises only JSON lines on stdout: asserted at the end
-        continue;
-      }
+  onJsonLines(
+    child.stdout,
+    (line) => {
+      lines.push(line);
       if (kill.when?.(lines)) setTimeout(doKill, kill.delayMs ?? 0);
-    }
-  });
+    },
+    (text) => noise.push(text.slice(0, 300)), // --json promises only JSON lines on stdout: asserted at the end
+  );
   live.add(child);
   const result = await child.finally(() => live.delete(child));
   if (timer) clearTimeout(timer);

@@ -12,11 +12,7 @@ import { execa, type ResultPromise } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
 import { addTrainedModel, registerIdentity } from "../unit/generation/fixtures.js";
-
-const BIN = join(process.cwd(), "bin", "headshot.js");
-// Parsed JSON from the CLI and the emulator, read field by field in assertions.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
+import { BIN, onJsonLines, type Json } from "../support/cli-binary.js";
 
 let dir: string;
 let emu: ReplicateEmulator;
@@ -41,16 +37,9 @@ function start(argv: string[]): { child: ResultPromise; lines: Json[]; until: (t
   const child = execa("node", [BIN, ...argv], { cwd: dir, env, extendEnv: true, reject: false, buffer: { stdout: false, stderr: true }, timeout: 90_000 });
   const lines: Json[] = [];
   const waiters: Array<{ test: (l: Json) => boolean; resolve: () => void }> = [];
-  let pending = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    pending += chunk.toString("utf8");
-    const parts = pending.split("\n");
-    pending = parts.pop() ?? "";
-    for (const part of parts.filter((p) => p.trim())) {
-      const line = JSON.parse(part) as Json;
-      lines.push(line);
-      for (const w of waiters.filter((x) => x.test(line))) w.resolve();
-    }
+  onJsonLines(child.stdout, (line) => {
+    lines.push(line);
+    for (const w of waiters.filter((x) => x.test(line))) w.resolve();
   });
   const until = (test: (l: Json) => boolean) =>
     new Promise<void>((resolve) => {

@@ -7,15 +7,15 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import exifr from "exifr";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readXmpFields } from "../../src/generation/xmp.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
 import { addTrainedModel, registerIdentity } from "../unit/generation/fixtures.js";
+import { BIN, jsonLines, runAndKill as runAndKillIn, type Json } from "../support/cli-binary.js";
 
-const BIN = join(process.cwd(), "bin", "headshot.js");
 let dir: string;
 let emu: ReplicateEmulator;
 beforeAll(async () => {
@@ -27,36 +27,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-// Parsed JSON from the CLI and the emulator, read field by field in assertions.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-/** Starts the CLI and SIGKILLs it once `shouldKill` says so (checked on every JSON line). */
-async function runAndKill(args: string[], env: Record<string, string>, shouldKill: (lines: Json[]) => boolean): Promise<{ killed: boolean; lines: Json[] }> {
-  const child: ResultPromise = execa("node", [BIN, ...args], { cwd: dir, env, extendEnv: true, reject: false, buffer: false });
-  const lines: Json[] = [];
-  let killed = false;
-  let pending = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    pending += chunk.toString("utf8");
-    const parts = pending.split("\n");
-    pending = parts.pop() ?? "";
-    for (const part of parts) {
-      if (!part.trim()) continue;
-      lines.push(JSON.parse(part) as Json);
-      if (!killed && shouldKill(lines)) {
-        killed = true;
-        child.kill("SIGKILL");
-      }
-    }
-  });
-  await child;
-  return { killed, lines };
-}
+/** Starts the CLI in the test's folder and SIGKILLs it once `shouldKill` says so. */
+const runAndKill = (args: string[], env: Record<string, string>, shouldKill: (lines: Json[]) => boolean) => runAndKillIn(args, { cwd: dir, env }, shouldKill);
 
 async function run(args: string[], env: Record<string, string>): Promise<{ code: number; lines: Json[]; stderr: string }> {
   const r = await execa("node", [BIN, ...args], { cwd: dir, env, extendEnv: true, reject: false });
-  return { code: r.exitCode ?? -1, lines: r.stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Json), stderr: String(r.stderr) };
+  return { code: r.exitCode ?? -1, lines: jsonLines(r.stdout), stderr: String(r.stderr) };
 }
 
 /** Every invariant of a finished batch folder. */

@@ -17,13 +17,9 @@ import { saveIdentity, type Identity } from "../../src/identity/registry.js";
 import { sha256File } from "../../src/util/hash-file.js";
 import { FAKE_BIN } from "../support/fake-ai-toolkit/harness.js";
 import { readJsonLines, writeSafetensors } from "../support/fake-local-gen/files.js";
+import { BIN, onJsonLines, type Json } from "../support/cli-binary.js";
 
-const BIN = join(process.cwd(), "bin", "headshot.js");
 const STANDINS = fileURLToPath(new URL("../support/python-standins", import.meta.url));
-
-// Parsed JSON lines from the CLI, read field by field in assertions.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
 
 let dir: string;
 let env: Record<string, string>;
@@ -83,20 +79,13 @@ describe("headshot gen --backend local (built binary)", () => {
   it("SIGINT mid-image: exit 130, Python gone, no partial file; the re-run completes", async () => {
     const child = execa("node", [BIN, ...args, "--out", out()], { cwd: dir, env: { ...env, STANDIN_STEP_SECONDS: "0.03" }, extendEnv: false, reject: false, buffer: false });
     const lines: Json[] = [];
-    let pending = "";
     let signalled = false;
-    child.stdout?.on("data", (chunk: Buffer) => {
-      pending += chunk.toString("utf8");
-      const parts = pending.split("\n");
-      pending = parts.pop() ?? "";
-      for (const part of parts.filter((p) => p.trim())) {
-        const line = JSON.parse(part) as Json;
-        lines.push(line);
-        // Ctrl-C while the second image is being denoised.
-        if (!signalled && line.type === "gen.local.step" && line.key.endsWith("-002") && line.step >= 3) {
-          signalled = true;
-          child.kill("SIGINT");
-        }
+    onJsonLines(child.stdout, (line) => {
+      lines.push(line);
+      // Ctrl-C while the second image is being denoised.
+      if (!signalled && line.type === "gen.local.step" && line.key.endsWith("-002") && line.step >= 3) {
+        signalled = true;
+        child.kill("SIGINT");
       }
     });
     const first = await child;

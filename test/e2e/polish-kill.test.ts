@@ -6,17 +6,14 @@
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REAL_ESRGAN_VERSION } from "../../src/polish/upscale.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
 import { polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
 import { addFineTunedModel, answerWith, modelAnswers } from "../support/polish/replicate.js";
-
-const BIN = join(process.cwd(), "bin", "headshot.js");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
+import { BIN, jsonLines, runAndKill, type Json } from "../support/cli-binary.js";
 
 let dir: string;
 let env: Record<string, string>;
@@ -35,28 +32,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function runAndKill(args: string[], shouldKill: (lines: Json[]) => boolean): Promise<boolean> {
-  const child: ResultPromise = execa("node", [BIN, ...args], { cwd: dir, env, extendEnv: true, reject: false, buffer: false });
-  const lines: Json[] = [];
-  let killed = false;
-  let pending = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    pending += chunk.toString("utf8");
-    const parts = pending.split("\n");
-    pending = parts.pop() ?? "";
-    for (const part of parts) {
-      if (!part.trim()) continue;
-      lines.push(JSON.parse(part) as Json);
-      if (!killed && shouldKill(lines)) {
-        killed = true;
-        child.kill("SIGKILL");
-      }
-    }
-  });
-  await child;
-  return killed;
-}
-
 describe("polish survives kill -9", () => {
   it("killed three times; the re-run finishes with one prediction per face and per upscale", async () => {
     const args = ["--json", "polish", "out", "--identity", "jane", "--upscale", "2", "--seed", "3"];
@@ -68,10 +43,10 @@ describe("polish survives kill -9", () => {
       // after the first image landed
       (lines) => lines.some((l) => l.type === "polish.image.done"),
     ];
-    for (const kill of kills) expect(await runAndKill(args, kill)).toBe(true);
+    for (const kill of kills) expect((await runAndKill(args, { cwd: dir, env }, kill)).killed).toBe(true);
     const final = await execa("node", [BIN, ...args], { cwd: dir, env, extendEnv: true, reject: false });
     expect(final.exitCode, String(final.stderr)).toBe(0);
-    const lines = final.stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as Json);
+    const lines = jsonLines(final.stdout);
     expect(lines.at(-1)).toMatchObject({ type: "summary", ok: true, failed: 0, skipped: 1 });
 
     const manifest = JSON.parse(await readFile(join(dir, "out", POLISHED_DIR, "polish-manifest.json"), "utf8")) as Json;

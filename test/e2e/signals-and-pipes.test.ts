@@ -4,14 +4,15 @@
  * involved) ends quietly; SIGTERM stops a command that is working and leaves it resumable.
  * Each test has its own folder; the runs are synchronised on their own output, not on time.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeSelfies } from "../support/batch/workspace.js";
+import { fakeEnv, makeFakeCheckout } from "../support/fake-ai-toolkit/harness.js";
+import { BIN, jsonLines, onJsonLines } from "../support/cli-binary.js";
 
-const BIN = join(process.cwd(), "bin", "headshot.js");
 let dir: string;
 let env: Record<string, string>;
 beforeEach(async () => {
@@ -79,5 +80,47 @@ describe("SIGTERM stops a working command (exit 130, resumable)", () => {
     expect(r.exitCode, `${String(r.signal)} ${String(r.stderr)}`).toBe(130);
     const last = JSON.parse(String(r.stdout).trim().split("\n").at(-1) ?? "{}") as { type?: string; error?: { code?: string } };
     expect(last).toMatchObject({ type: "summary", error: { code: "E_INTERRUPTED" } });
+  });
+});
+
+/** Processes still running whose command line mentions `text` (Linux /proc; none elsewhere). */
+async function processesWith(text: string): Promise<string[]> {
+  const pids = await readdir("/proc").catch(() => [] as string[]);
+  const found: string[] = [];
+  for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
+    const cmdline = await readFile(join("/proc", pid, "cmdline"), "utf8").catch(() => "");
+    if (cmdline.includes(text)) found.push(`${pid}: ${cmdline.replaceAll("\0", " ")}`);
+  }
+  return found;
+}
+
+describe("SIGTERM stops train (exit 130): the trainer goes with it, the checkpoint is kept, the re-run resumes", () => {
+  it("train --backend local (fake ai-toolkit)", { timeout: 180_000 }, async () => {
+    await writeSelfies(join(dir, "selfies"));
+    const toolkit = await makeFakeCheckout(dir);
+    const trainEnv = { ...(fakeEnv() as Record<string, string>), HOME: dir, HEADSHOT_HOME: env.HEADSHOT_HOME as string, AI_TOOLKIT_DIR: toolkit };
+    const args = [BIN, "--json", "train", "./selfies", "--name", "tia", "--backend", "local", "--steps", "20"];
+    // The fake trainer sleeps (interruptibly) at step 13, so the signal lands mid-training.
+    const child = execa("node", args, { cwd: dir, env: { ...trainEnv, FAKE_AITK_HANG_AT_STEP: "13" }, extendEnv: true, reject: false, timeout: 120_000 });
+    let sent = false;
+    onJsonLines(child.stdout, (line) => {
+      if (!sent && line.type === "train.checkpoint" && line.step === 10) {
+        sent = true;
+        child.kill("SIGTERM");
+      }
+    });
+    const r = await child;
+    expect(sent).toBe(true);
+    expect(r.timedOut).toBe(false);
+    expect(r.exitCode, `${String(r.signal)} ${String(r.stderr)}`).toBe(130);
+    expect(jsonLines(String(r.stdout)).at(-1)).toMatchObject({ type: "summary", error: { code: "E_INTERRUPTED" } });
+    // The CLI waited for its trainer: no run.py of this checkout is left running.
+    expect(await processesWith(join(toolkit, "run.py"))).toEqual([]);
+
+    const again = await execa("node", args, { cwd: dir, env: trainEnv, extendEnv: true, reject: false, timeout: 120_000 });
+    expect(again.exitCode, String(again.stderr)).toBe(0);
+    const lines = jsonLines(String(again.stdout));
+    expect(lines.find((l) => l.type === "train.start")).toMatchObject({ name: "tia", resumeFromStep: 10 });
+    expect(lines.at(-1)).toMatchObject({ type: "summary", ok: true, name: "tia" });
   });
 });

@@ -18,6 +18,8 @@ function renderTable(result: ScoreFolderResult, reporter: Reporter): string {
       `${pad(s.file, width)}  ${pad(String(s.faces), 5)}  ${pad(formatPct(s.relative), 8)}  ${reporter.style(colour, pad(s.verdict, 14))}  ${s.verdict === "unreadable" ? s.note : s.faces === 0 ? "-" : `${s.quality.score.toFixed(2)}${issues}`}`,
     );
   }
+  // As check lists them: entries named like images that are not files (never opened).
+  for (const s of result.skipped ?? []) lines.push(`${pad(s.file, width)}  ${pad("-", 5)}  ${pad("-", 8)}  ${reporter.style("dim", pad("skipped", 14))}  ${s.reason}`);
   return lines.join("\n");
 }
 
@@ -54,6 +56,7 @@ export class ScoreView {
     this.progress?.stop();
     this.progress = undefined;
     for (const score of result.scores) reporter.event("image", { ...score });
+    for (const s of result.skipped ?? []) reporter.event("skipped", { file: s.file, path: s.path, reason: s.reason });
     reporter.result(renderTable(result, reporter));
     const ref = result.reference;
     reporter.result(`\nCompared with ${ref.label}: ${ref.count} selfies, their own similarity ${ref.self.mean.toFixed(3)} (face descriptor cosine) = 100%.`);
@@ -69,6 +72,7 @@ export class ScoreView {
       images: result.scores.length,
       verdicts: Object.fromEntries(counts),
       flagged: result.flagged.map((s) => ({ file: s.file, verdict: s.verdict, faces: s.faces })),
+      ...(result.skipped ? { skipped: result.skipped.map((s) => ({ file: s.file, reason: s.reason })) } : {}),
       ...(result.checkpoints ? { checkpoints: { name: result.checkpoints.name, best: result.checkpoints.best ?? null } } : {}),
       ...(result.gallery ? { gallery: result.gallery } : {}),
     });

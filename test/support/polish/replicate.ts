@@ -9,6 +9,7 @@ import sharp from "sharp";
 import type { ReplicateEmulator } from "../replicate-emulator/index.js";
 import { recordedModel, trainedVersionOf } from "../replicate-emulator/recorded-schemas.js";
 import { ASTRONAUT } from "../selfies/build.js";
+import { polishWorkspace } from "./workspace.js";
 
 export function addFineTunedModel(emu: ReplicateEmulator, name: string): string {
   const now = Date.now();
@@ -25,6 +26,13 @@ export function addFineTunedModel(emu: ReplicateEmulator, name: string): string 
     created_at: now,
   });
   return `jane-doe/${name}:${hex}`;
+}
+
+/** A polish workspace (./workspace.ts) whose identity "jane" is a fine-tuned version `model` on `emu`. */
+export async function replicatePolishWorkspace(prefix: string, emu: ReplicateEmulator, model: string): Promise<{ dir: string; version: string; env: Record<string, string> }> {
+  const version = addFineTunedModel(emu, model);
+  const ws = await polishWorkspace(prefix, { backend: "replicate", replicate: { version } });
+  return { dir: ws.dir, version, env: { ...ws.env, REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl } };
 }
 
 export async function modelAnswers(): Promise<{ face: Buffer; upscaled: Buffer }> {

@@ -8,13 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { expect } from "vitest";
-import { runCheck } from "../../../src/selfies/index.js";
-import { embeddingCentroid, saveIdentity, type Identity } from "../../../src/identity/registry.js";
-import { DESCRIPTOR_MODEL } from "../../../src/scoring/calibration.js";
 import { POLISHED_DIR } from "../../../src/polish/run-polish.js";
 import { maskAlpha, maskShape, type Box, type Region } from "../../../src/polish/geometry.js";
 import { changedBounds } from "../../../src/polish/blend.js";
 import { collinsSelfies, generatedLike, noFace, writeAll } from "../../unit/scoring/build-outputs.js";
+import { registerCheckedIdentity } from "../identity/checked-identity.js";
 
 export async function polishWorkspace(prefix: string, extra: Record<string, unknown> = {}): Promise<{ dir: string; home: string; env: Record<string, string> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -25,30 +23,7 @@ export async function polishWorkspace(prefix: string, extra: Record<string, unkn
     "jane-02.jpg": await generatedLike("collins", "small-on-canvas"),
     "empty.jpg": await noFace(),
   });
-  const report = await runCheck(join(dir, "selfies"), { home });
-  const embeddings = report.images.filter((i) => i.verdict !== "reject" && i.embedding).map((i) => i.embedding!);
-  const identity: Identity = {
-    schemaVersion: 1,
-    name: "jane",
-    trigger: "ohwx",
-    classWord: "woman",
-    backend: "local",
-    baseModel: "black-forest-labs/FLUX.1-dev",
-    recipe: "flux-dev",
-    lora: { path: join(dir, "jane.safetensors"), sha256: "0".repeat(64), bytes: 4 },
-    training: { steps: 750, rank: 16, lr: 0.0001, resolutions: [1024] },
-    dataset: { dir: join(dir, "dataset"), hash: "x", images: 6, sourceDir: join(dir, "selfies") },
-    selfies: {
-      verdict: report.set.verdict,
-      usable: report.set.usable,
-      total: report.set.total,
-      selfSimilarity: report.set.selfSimilarity!,
-      embedding: { model: DESCRIPTOR_MODEL, dims: embeddings[0]!.length, count: embeddings.length, centroid: embeddingCentroid(embeddings)! },
-    },
-    createdAt: "2026-11-27T06:00:00.000Z",
-    ...extra,
-  } as Identity;
-  await saveIdentity(home, identity);
+  await registerCheckedIdentity({ home, selfies: join(dir, "selfies"), lora: join(dir, "jane.safetensors"), dataset: join(dir, "dataset"), extra });
   return { dir, home, env: { HEADSHOT_HOME: home } };
 }
 
