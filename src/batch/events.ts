@@ -1,5 +1,5 @@
 /** What a batch tells its caller while it runs; `person` (and `preset`) say whose it is. */
-import type { GenStepEvent } from "./gen-step.js";
+import type { GenStepEvent } from "./preset-step-types.js";
 import type { IdentityEvent } from "./identity-step.js";
 
 export type BatchEvent =

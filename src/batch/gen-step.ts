@@ -1,68 +1,35 @@
 /**
- * The gen -> score/select part of a batch for one person and one preset. Each preset has its own
- * folder `<out>/<person>/<preset>/` with the gen manifest and `headshot-batch.json`, the hash of
- * everything the images depend on (preset content, overrides, format, backend, identity). When
- * that hash changes, the old folder is moved aside to `<preset>.superseded-<hash8>` (paid images
- * are never deleted) and the preset is generated again; otherwise the run resumes or skips.
+ * One preset of one person in a batch. Each preset has its own folder `<out>/<person>/<preset>/`
+ * with the gen manifest and `headshot-batch.json`, the hash of everything the images depend on
+ * (preset content, overrides, format, backend, identity). When that hash changes, the old folder
+ * is moved aside to `<preset>.superseded-<hash8>` (paid images are never deleted) and the preset
+ * is generated again; otherwise the run resumes or skips. The generation itself (plan -> engine ->
+ * curation -> polish) is the one generate use case (src/generate/generate.ts), the same as `gen`:
+ * this file adds only what is batch's own: the folder marker, the budget reservation, the shared
+ * prediction slots, and the mapping of its result to the preset's outcome.
  */
 import { createHash } from "node:crypto";
 import { link, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { JobFailedError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import type { IdentityLike, LoraSource } from "../generation/lora-source.js";
-import type { EngineResult } from "../generation/engine.js";
 import type { Manifest } from "../generation/manifest.js";
-import type { RehearsalSource } from "../generation/rehearsal/compose.js";
-import { REHEARSAL_NOTICE } from "../curation/gallery-html.js";
-import type { GenPlan } from "../generation/plan.js";
-import type { RunEvent, RunGenOutput } from "../generation/run-plan.js";
-import type { Identity } from "../identity/registry.js";
-import type { ScoreQueue } from "../generate/score-queue.js";
-import type { ImageScore } from "../scoring/similarity.js";
-import type { GlobalSettings } from "../settings/settings.js";
+import type { RunEvent } from "../generation/run-plan.js";
+import type { GenerateEvent, GenerateResult } from "../generate/generate.js";
+import type { GenStepInput } from "./preset-step-types.js";
+import type { GenerateOptions } from "../generate/options.js";
+import type { PolishFolderEvent } from "../polish/polish-folder.js";
 import type { ResolvedPreset as LoadedPreset } from "../presets/load.js";
 import { exists, readJson } from "../util/fs.js";
 import { writeJsonAtomic } from "../util/atomic-write.js";
-import { acquireFolderLock, LOCK_FILE, type LockTakeover } from "../util/folder-lock.js";
-import { estimateImagesUsd, type Budget } from "./budget.js";
-import { BudgetStop, type PresetOutcome } from "./outcome.js";
-import type { ResolvedPerson, ResolvedPreset } from "./resolve.js";
+import { acquireFolderLock, LOCK_FILE } from "../util/folder-lock.js";
+import type { PresetOutcome } from "./outcome.js";
+import { enospcError, presetRunSlots, recordResult, type RunState } from "./preset-run.js";
+import { generateOptionsFor } from "./resolve.js";
 
 export const BATCH_MARKER_FILE = "headshot-batch.json";
 
-export type GenStepEvent =
-  | { type: "preset.start"; person: string; preset: string; dir: string; remaining: number; total: number; estimateUsd: number }
-  | { type: "preset.superseded"; person: string; preset: string; movedTo: string; reason: string }
-  | { type: "preset.skipped"; person: string; preset: string; dir: string; images: number }
-  | { type: "lock.takeover"; person: string; preset: string; takeover: LockTakeover }
-  | { type: "preset.done"; person: string; preset: string; dir: string; images: number; failed: number; costUsd: number }
-  | { type: "gen.event"; person: string; preset: string; event: RunEvent }
-  | { type: "curate.done"; person: string; preset: string; kept: number; scored: number; gallery: string; placeholder: boolean };
-
-/** A weighted FIFO semaphore over the batch's prediction slots (see run-batch.ts). */
-export interface Slots {
-  withSlots<T>(wanted: number, fn: (granted: number, giveBack: (n: number) => void) => Promise<T>): Promise<T>;
-}
-
-export interface GenStepInput {
-  person: ResolvedPerson;
-  preset: ResolvedPreset;
-  identity: Identity;
-  /** HEADSHOT_HOME for caches (test mode: its own folder). */
-  home: string;
-  out: string;
-  batchDir: string;
-  settings: GlobalSettings;
-  env: Record<string, string | undefined>;
-  signal: AbortSignal;
-  budget: Budget;
-  slots: Slots;
-  /** The face models are used one person at a time (see identity-step.ts). */
-  faces: { run<T>(fn: () => Promise<T>): Promise<T> };
-  concurrency: number;
-  onEvent: (event: GenStepEvent) => void;
-  now: () => Date;
-}
+export type { GenStepEvent, GenStepInput, Slots } from "./preset-step-types.js";
 
 interface Marker {
   hash: string;
@@ -119,29 +86,85 @@ async function presetStepLocked(input: GenStepInput, preset: LoadedPreset, dir: 
   const { person, identity } = input;
   const { loraSourceFor } = await import("../generation/lora-source.js");
   const like = identity as unknown as IdentityLike;
-  const source = loraSourceFor(like, { backend: person.backend });
-  const marker = markerFor(input, preset, source);
+  const marker = markerFor(input, preset, loraSourceFor(like, { backend: person.backend }));
   const { manifest, superseded } = await claimFolder(input, dir, preset, marker);
-  const plan = await planPreset(input, dir, source, manifest);
-  if (plan.preset.hash !== preset.hash) throw new Error(`preset ${preset.name} changed while the batch was running`);
-
-  const costBefore = manifestCost(manifest);
-  const remaining = plan.images.filter((image) => manifest?.images[image.key]?.status !== "done" || !manifest.images[image.key]?.file);
-  const doneBefore = plan.images.length - remaining.length;
-  const outcome: PresetOutcome = { preset: preset.name, dir, status: "done", images: doneBefore, expected: plan.images.length, failed: 0, costUsd: costBefore };
+  const outcome: PresetOutcome = { preset: preset.name, dir, status: "done", images: 0, expected: 0, failed: 0, costUsd: manifestCost(manifest) };
   if (superseded) outcome.superseded = superseded;
-  let queue: ScoreQueue | undefined;
-
-  if (remaining.length > 0 || (manifest && Object.values(manifest.images).some((e) => e.status !== "done"))) {
-    queue = await generateRemaining(input, { plan, dir, remaining: remaining.length, costBefore, outcome, trainedVersion: source.trainedVersion });
-  } else {
-    input.onEvent({ type: "preset.skipped", person: person.name, preset: preset.name, dir, images: doneBefore });
-  }
-
-  const scored = await queue?.drain();
-  if (outcome.status === "done" && wantsCuration(person)) await input.faces.run(() => curateStep(input, plan, marker, dir, outcome, scored));
+  const state: RunState = { input, preset, dir, manifest, outcome, skipped: false, polishing: false };
+  const { generate } = await import("../generate/generate.js");
+  const options = generateOptionsFor(person, input.preset, identity.name, dir, input.concurrency);
+  const result = await generate(
+    {
+      options,
+      cwd: input.batchDir,
+      // A batch file carries its own defaults: the project config's count/model/format do not apply.
+      settings: { ...input.settings, projectConfig: undefined, projectConfigPath: undefined },
+      env: input.env,
+      inject: {
+        identity: { record: like, home: input.home },
+        folderLocked: true,
+        resume: input.resume,
+        runSlots: presetRunSlots(state),
+        faces: (fn) => input.faces.run(fn),
+        // Paid images stay where the manifest says they are: not-kept ones are marked, not moved.
+        curation: { title: `${person.name} · ${preset.name}`, keepInPlace: true },
+        curationCache: curationCache(state, marker, options),
+      },
+    },
+    { signal: input.signal, now: input.now, onEvent: forward(state) },
+  ).catch(async (error: unknown) => {
+    // A full disk anywhere in the run (manifest, curation, polish): named, with the folder.
+    throw (await enospcError(error, dir, 0)) ?? error;
+  });
+  await recordResult(state, result as Extract<GenerateResult, { dryRun: false }>);
   return outcome;
 }
+
+/**
+ * The last curation of this folder, by the images it was made from and the flags: a re-run with
+ * nothing new keeps it (and its scores) instead of scoring everything again.
+ */
+function curationCache(state: RunState, marker: Marker, options: GenerateOptions): { fresh(): Promise<boolean>; remember(): Promise<void> } {
+  const { dir } = state;
+  const fingerprint = async () => {
+    const { readManifest } = await import("../generation/manifest.js");
+    const manifest = await readManifest(dir);
+    const done = Object.values(manifest?.images ?? {}).flatMap((e) => (e.status === "done" && e.file ? [[e.file, e.sha256 ?? ""]] : []));
+    const { keepBest, minSimilarity, until, crops, score } = options;
+    return sha256({ files: done, keep: keepBest ?? null, min: minSimilarity ?? null, crops: Boolean(crops), until: until ?? null, score: score ?? null });
+  };
+  return {
+    fresh: async () => {
+      const { GALLERY_FILE } = await import("../curation/gallery.js");
+      if (marker.curation !== (await fingerprint()) || !(await exists(join(dir, GALLERY_FILE)))) return false;
+      state.outcome.gallery = join(dir, GALLERY_FILE);
+      return true;
+    },
+    remember: async () => {
+      marker.curation = await fingerprint();
+      await writeJsonAtomic(join(dir, BATCH_MARKER_FILE), marker);
+    },
+  };
+}
+
+/** The use case's events with whose they are: the engine's as `gen.event`, polish's as `polish.event`. */
+function forward(state: RunState): (event: GenerateEvent) => void {
+  const { person, onEvent } = state.input;
+  const preset = state.outcome.preset;
+  return (event) => {
+    if (event.type === "polish.start") state.polishing = true;
+    if (state.polishing && (event.type.startsWith("polish.") || event.type.startsWith("gen.local."))) {
+      onEvent({ type: "polish.event", person: person.name, preset, event: event as PolishFolderEvent });
+      return;
+    }
+    // A preset with nothing left to make says so once (preset.skipped), not with engine events.
+    if (state.skipped || NOT_RUN_EVENTS.has(event.type)) return;
+    onEvent({ type: "gen.event", person: person.name, preset, event: event as RunEvent });
+  };
+}
+
+/** The use case's own events that a batch does not pass on (its curation ends in curate.done). */
+const NOT_RUN_EVENTS = new Set(["gen.scored", "curation.start", "curation.scoring", "curation.scored", "rehearsal.ready", "lock.takeover"]);
 
 /** The hash of everything this preset's images depend on, with what it was made from. */
 function markerFor(input: GenStepInput, preset: LoadedPreset, source: LoraSource): Marker {
@@ -179,214 +202,9 @@ async function claimFolder(input: GenStepInput, dir: string, preset: LoadedPrese
   return { manifest: oldHash ? undefined : manifestBefore, superseded };
 }
 
-async function planPreset(input: GenStepInput, dir: string, source: LoraSource, manifest: Manifest | undefined): Promise<GenPlan> {
-  const { person, preset: entry, identity } = input;
-  const { preparePlan } = await import("../generation/prepare-plan.js");
-  return preparePlan(
-    {
-      preset: entry.ref,
-      identity: { name: identity.name, trigger: identity.trigger, classWord: identity.classWord, trainedOn: source.trainedOn },
-      count: entry.count,
-      out: dir,
-      set: entry.set,
-      format: person.format,
-      backend: person.backend,
-      loraUrl: source.loraUrl,
-      concurrency: input.concurrency,
-    },
-    { cwd: input.batchDir, presetDirs: input.settings.presetDirs, recordedSeedBase: manifest?.batch.seedBase },
-  );
-}
-
-interface RemainingRun {
-  plan: GenPlan;
-  dir: string;
-  /** Images not done yet. */
-  remaining: number;
-  costBefore: number;
-  outcome: PresetOutcome;
-  trainedVersion: string | undefined;
-  /** Scores each image as it lands (the engine's settle hook), while the others still run. */
-  queue?: ScoreQueue | undefined;
-}
-
-/** Reserves the estimate from the batch budget, runs the images not done yet, and records the outcome; returns the score queue to drain. */
-async function generateRemaining(input: GenStepInput, run: RemainingRun): Promise<ScoreQueue | undefined> {
-  const { person } = input;
-  const { plan, dir, remaining, outcome } = run;
-  const { priceKey } = await import("../generation/run-plan.js");
-  const key = priceKey(plan.model);
-  const steps = typeof plan.images[0]?.sampler.steps === "number" ? plan.images[0].sampler.steps : 28;
-  const estimateUsd = estimateImagesUsd(key, remaining, steps, input.concurrency);
-  const reservation = input.budget.reserve(estimateUsd);
-  if (!reservation) throw new BudgetStop(`${remaining} image${remaining === 1 ? "" : "s"} of ${person.name}/${outcome.preset}`, estimateUsd, input.budget);
-  input.onEvent({ type: "preset.start", person: person.name, preset: outcome.preset, dir, remaining, total: plan.images.length, estimateUsd });
-  let spentThisRun = 0;
-  // Scored as each image lands, while the others are still running (issue 18).
-  run.queue = await scoreQueueFor(input, dir);
-  try {
-    const { result } = await runInSlots(input, run);
-    spentThisRun = result.spentThisRunUsd;
-    await recordResult(input, run, result);
-  } catch (error) {
-    throw (await enospcError(error, dir, remaining)) ?? error;
-  } finally {
-    reservation.settle(spentThisRun);
-  }
-  return run.queue;
-}
-
-/** Runs the plan on as many of the batch's prediction slots as it can use, giving back the idle ones. */
-async function runInSlots(input: GenStepInput, run: RemainingRun): Promise<RunGenOutput> {
-  const { person, signal } = input;
-  const { runGeneration } = await import("../generation/run-plan.js");
-  // Test mode rehearses the person: previews drawn from their prepared selfies (issue 15).
-  const rehearsal = person.backend === "test" ? await input.faces.run(() => rehearsalOf(input)) : undefined;
-  // Local images run one at a time on the GPU lane (run-batch.ts); remote ones share the slots.
-  const slots: Slots = person.backend === "local" ? { withSlots: (_wanted, fn) => fn(1, () => undefined) } : input.slots;
-  return slots.withSlots(Math.max(1, run.remaining), (granted, giveBack) => {
-    // Images of this run not finished yet: once fewer than its slots, the rest go back to the batch.
-    let open = run.remaining;
-    let held = granted;
-    const onTerminal = () => {
-      open--;
-      if (open < held) {
-        giveBack(held - Math.max(open, 1));
-        held = Math.max(open, 1);
-      }
-    };
-    return runGeneration({
-      plan: run.plan,
-      backend: person.backend,
-      concurrency: granted,
-      trainedVersion: run.trainedVersion,
-      identity: input.identity as unknown as IdentityLike,
-      local: { aiToolkitDir: input.settings.aiToolkitDir.value, aiToolkitPython: input.settings.aiToolkitPython },
-      env: input.env,
-      home: input.home,
-      replicateBaseUrl: input.settings.replicateBaseUrl.value,
-      signal,
-      onEvent: (event) => {
-        if (event.type === "image.done" || event.type === "image.failed" || event.type === "image.filtered") onTerminal();
-        input.onEvent({ type: "gen.event", person: person.name, preset: run.outcome.preset, event });
-      },
-      now: input.now,
-      rehearsal,
-      ...(run.queue ? { gate: run.queue } : {}),
-    });
-  });
-}
-
-/** The engine's result as the preset's outcome; a fatal stop or a full disk ends the batch. */
-async function recordResult(input: GenStepInput, run: RemainingRun, result: EngineResult): Promise<void> {
-  const { outcome, dir } = run;
-  const done = result.entries.filter((e) => e.status === "done").length;
-  outcome.images = done;
-  outcome.failed = result.total - done;
-  outcome.costUsd = run.costBefore + result.spentThisRunUsd;
-  if (result.interrupted) outcome.status = "interrupted";
-  else if (done < result.total) outcome.status = "failed";
-  input.onEvent({ type: "preset.done", person: input.person.name, preset: outcome.preset, dir, images: done, failed: outcome.failed, costUsd: outcome.costUsd });
-  if (result.fatal && result.finished === 0 && done < result.total) throw result.fatal;
-  const full = result.entries.find((e) => e.status !== "done" && e.error && /ENOSPC|no space left/i.test(e.error.message));
-  if (full) throw (await enospcError(new Error(full.error?.message), dir, result.total - done)) ?? new Error(full.error?.message);
-  if (outcome.status === "failed") {
-    const reasons = [...new Set(result.entries.filter((e) => e.status !== "done" && e.error).map((e) => `${e.error?.code}: ${e.error?.message}`))];
-    outcome.notes = reasons.slice(0, 5);
-  }
-}
-
-async function rehearsalOf(input: GenStepInput): Promise<RehearsalSource> {
-  const { loadRehearsalSource } = await import("../generation/rehearsal/source.js");
-  return loadRehearsalSource({ home: input.home, identity: input.identity, signal: input.signal });
-}
-
-async function scoreQueueFor(input: GenStepInput, dir: string): Promise<ScoreQueue | undefined> {
-  if (!wantsCuration(input.person) || input.person.backend === "test") return undefined;
-  const { referenceFromIdentity } = await import("../scoring/reference.js");
-  const reference = referenceFromIdentity(input.identity);
-  if (!reference) return undefined;
-  const { ScoreQueue } = await import("../generate/score-queue.js");
-  return new ScoreQueue(reference, { outDir: dir, home: input.home, signal: input.signal });
-}
-
 function manifestCost(manifest: Manifest | undefined): number {
   if (!manifest) return 0;
   return Object.values(manifest.images).reduce((sum, e) => sum + (e.costUsd ?? 0), 0);
-}
-
-function wantsCuration(person: ResolvedPerson): boolean {
-  return person.keepBest !== undefined || person.minSimilarity !== undefined || person.crops;
-}
-
-/** About how much room an image takes with its sidecar and thumbnail (a 1 MP PNG is 1-2 MB). */
-const BYTES_PER_IMAGE = 2 * 1024 * 1024;
-
-/** A full disk, named with the folder, the free space and about how much the rest needs. */
-async function enospcError(error: unknown, dir: string, images: number): Promise<JobFailedError | undefined> {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  if (code !== "ENOSPC" && cause?.code !== "ENOSPC" && !/ENOSPC|no space left/i.test(String((error as Error | undefined)?.message))) return undefined;
-  const { statfs } = await import("node:fs/promises");
-  const free = await statfs(dir).then(
-    (s) => s.bavail * s.bsize,
-    () => undefined,
-  );
-  const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  return new JobFailedError(`the disk holding ${dir} is full`, {
-    code: "E_DISK_FULL",
-    details: [`${free === undefined ? "free space unknown" : `${mb(free)} free`}; about ${mb(images * BYTES_PER_IMAGE)} needed for the ${images} image${images === 1 ? "" : "s"} left in this folder`],
-    hint: `free space on the disk of ${dir} (or set \`out:\` to a bigger disk), then re-run: finished images are kept, nothing is half-written or paid twice`,
-    cause: error,
-  });
-}
-
-async function curateStep(input: GenStepInput, plan: GenPlan, marker: Marker, dir: string, outcome: PresetOutcome, scored?: Map<string, ImageScore>): Promise<void> {
-  const { person, identity } = input;
-  const { readManifest } = await import("../generation/manifest.js");
-  const manifest = await readManifest(dir);
-  const done = plan.images.flatMap((image) => {
-    const entry = manifest?.images[image.key];
-    return entry?.status === "done" && entry.file ? [{ file: entry.file, key: image.key, prompt: entry.prompt, seed: entry.seed, sha: entry.sha256 ?? "" }] : [];
-  });
-  const curation = sha256({ files: done.map((d) => [d.file, d.sha]), keep: person.keepBest ?? null, min: person.minSimilarity ?? null, crops: person.crops });
-  const { GALLERY_FILE } = await import("../curation/gallery.js");
-  if (marker.curation === curation && (await exists(join(dir, GALLERY_FILE)))) {
-    outcome.gallery = join(dir, GALLERY_FILE);
-    return;
-  }
-  const { referenceFromIdentity } = await import("../scoring/reference.js");
-  const reference = referenceFromIdentity(identity);
-  if (!reference) {
-    outcome.notes = [...(outcome.notes ?? []), `no scoring: identity ${identity.name} has no face reference from its selfies (keepBest/crops skipped)`];
-    return;
-  }
-  const { curate } = await import("../curation/curate.js");
-  const result = await curate(
-    done.map(({ file, key, prompt, seed }) => ({ file, key, prompt, seed })),
-    {
-      outDir: dir,
-      reference,
-      home: input.home,
-      ...(person.keepBest !== undefined ? { keep: person.keepBest } : {}),
-      ...(person.minSimilarity !== undefined ? { minSimilarity: person.minSimilarity } : {}),
-      // Paid images stay where the manifest says they are: not-kept ones are marked, not moved.
-      moveRejected: false,
-      crops: person.crops,
-      sidecars: "all",
-      ...(scored ? { scored } : {}),
-      title: `${person.name} · ${plan.preset.name}${person.backend === "test" ? " · PREVIEW (TEST PLACEHOLDERS)" : ""}`,
-      notice: person.backend === "test" ? REHEARSAL_NOTICE : undefined,
-      signal: input.signal,
-      now: input.now,
-    },
-  );
-  outcome.kept = result.images.filter((i) => i.kept).length;
-  outcome.gallery = result.galleryPath;
-  if (result.warnings.length) outcome.notes = [...(outcome.notes ?? []), ...result.warnings.slice(0, 5)];
-  if (person.backend === "test") outcome.notes = [...(outcome.notes ?? []), "previews drawn from the selfies (a free rehearsal), not generated: some plant a stranger, a soft image or a small face on purpose"];
-  await writeJsonAtomic(join(dir, BATCH_MARKER_FILE), { ...marker, curation });
-  input.onEvent({ type: "curate.done", person: person.name, preset: plan.preset.name, kept: outcome.kept, scored: result.scores.length, gallery: result.galleryPath, placeholder: person.backend === "test" });
 }
 
 export function assertDistinctPresetFolders(person: string, names: string[]): void {

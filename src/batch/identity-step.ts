@@ -102,7 +102,8 @@ async function readIdentity(input: IdentityStepInput, home: string): Promise<Ide
   const { person } = input;
   const { findIdentity } = await import("../identity/registry.js");
   const placeholder = person.backend === "test";
-  const found = (await findIdentity(home, person.identity)) ?? (placeholder ? await findIdentity(input.home, person.identity) : undefined);
+  const own = await findIdentity(home, person.identity);
+  const found = own ?? (placeholder ? await findIdentity(input.home, person.identity) : undefined);
   if (!found) {
     throw new UsageError(`people[${person.name}]: no identity named "${person.identity}"`, {
       code: "E_IDENTITY_NOT_FOUND",
@@ -111,7 +112,8 @@ async function readIdentity(input: IdentityStepInput, home: string): Promise<Ide
   }
   if (!placeholder && isPlaceholderIdentity(found)) throw placeholderRefused(person);
   input.onEvent({ type: "identity.reused", person: person.name, identity: found.name, placeholder: isPlaceholderIdentity(found) });
-  return { identity: found, home, placeholder: isPlaceholderIdentity(found), trained: false, costUsd: 0 };
+  // The home the record was found in: generate reads the identity (reference, rehearsal) from there.
+  return { identity: found, home: own ? home : input.home, placeholder: isPlaceholderIdentity(found), trained: false, costUsd: 0 };
 }
 
 /** The registered identity if its selfies did not change; a changed one is moved aside (undefined). */

@@ -12,10 +12,14 @@ export interface PresetOutcome {
   expected: number;
   failed: number;
   costUsd: number;
+  /** Why a failed preset failed (E_GEN_INCOMPLETE, E_GEN_UNTIL_SHORT, E_GEN_BUDGET). */
+  code?: string;
   /** An earlier folder of this preset was moved aside because the preset (or identity) changed. */
   superseded?: string;
   kept?: number;
   gallery?: string;
+  /** The face detail pass after the run (`polish:`). */
+  polish?: { polished: number; keptOriginal: number; failed: number; costUsd: number; manifest: string };
   notes?: string[];
 }
 

@@ -10,9 +10,10 @@ import { assertNotLocked } from "../util/folder-lock.js";
 import { exists } from "../util/fs.js";
 import { shellQuote } from "../util/shell-quote.js";
 import { checkOverrides } from "../generation/prepare-plan.js";
+import { checkGenerateOptions } from "../generate/options.js";
 import { assertDistinctPresetFolders } from "./gen-step.js";
 import { homeFor, trainingCostOf } from "./identity-step.js";
-import type { ResolvedBatch } from "./resolve.js";
+import { generateOptionsFor, type ResolvedBatch } from "./resolve.js";
 
 /** Everything that can be known wrong before anything runs: exit 2 up front, not halfway. */
 export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, env: Env): Promise<void> {
@@ -25,6 +26,8 @@ export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, 
   for (const person of batch.people) {
     const names: string[] = [];
     for (const preset of person.presets) {
+      // The curation flags mean what gen's do and are refused like gen's (same words, exit 2).
+      checkFlags(person.name, preset.written, () => checkGenerateOptions(generateOptionsFor(person, preset, person.identity, batch.out, batch.concurrency)));
       // `set:` overrides are checked here, not after training (a Replicate training is paid: issue 14, R6).
       problems.push(...checkOverrides(preset.set, `people[${person.name}] preset "${preset.written}" set:`).problems);
       try {
@@ -73,6 +76,16 @@ export async function preflight(batch: ResolvedBatch, settings: GlobalSettings, 
   }
 }
 
+/** Gen's usage error for a bad flag combination, naming the person and preset it is about. */
+function checkFlags(person: string, preset: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new UsageError(`people[${person}] preset "${preset}": ${error.message}`, { code: error.code, hint: `${error.hint ?? ""} (in the batch file: the same keys without --, e.g. keepBest, maxCount, score: false)` });
+  }
+}
+
 /** What earlier runs of this batch already paid: image costs in every manifest under <out>/<person>/, trainings. */
 export async function spentSoFar(batch: ResolvedBatch, home: string): Promise<number> {
   const { findIdentity } = await import("../identity/registry.js");
@@ -91,6 +104,7 @@ export async function spentSoFar(batch: ResolvedBatch, home: string): Promise<nu
         const manifest = JSON.parse(await readFile(join(batch.out, person.name, folder, "manifest.json"), "utf8")) as { batch?: { placeholder?: boolean }; images?: Record<string, { costUsd?: number }> };
         if (manifest.batch?.placeholder) continue;
         for (const entry of Object.values(manifest.images ?? {})) total += typeof entry.costUsd === "number" ? entry.costUsd : 0;
+        total += await polishSpent(join(batch.out, person.name, folder));
       } catch {
         // no manifest here
       }
@@ -103,3 +117,12 @@ export async function spentSoFar(batch: ResolvedBatch, home: string): Promise<nu
   return total;
 }
 
+
+/** What the face detail passes (and upscales) of a preset folder cost (its polish manifest). */
+async function polishSpent(folder: string): Promise<number> {
+  const { readPolishManifest, POLISH_MANIFEST } = await import("../polish/manifest.js");
+  const { POLISHED_DIR } = await import("../polish/run-polish.js");
+  const manifest = await readPolishManifest(join(folder, POLISHED_DIR, POLISH_MANIFEST)).catch(() => undefined);
+  if (!manifest || manifest.placeholder) return 0;
+  return Object.values(manifest.images).reduce((sum, e) => sum + e.faces.reduce((f, face) => f + (face.costUsd ?? 0), 0) + (e.upscale?.costUsd ?? 0), 0);
+}

@@ -4,7 +4,8 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { LoadedBatch } from "./load.js";
-import type { BatchPerson, PresetEntry } from "./schema.js";
+import type { GenerateOptions } from "../generate/options.js";
+import { CURATION_FLAG_KEYS, type BatchPerson, type CurationFlags, type PresetEntry } from "./schema.js";
 
 export type BatchBackend = "replicate" | "local" | "test";
 
@@ -19,6 +20,8 @@ export interface ResolvedPreset {
   written: string;
   count: number | undefined;
   set: string[];
+  /** Curation flags this entry sets itself (over the person's); absent when it sets none. */
+  flags?: CurationFlags;
 }
 
 export interface ResolvedPerson {
@@ -38,7 +41,29 @@ export interface ResolvedPerson {
   keepBest: number | undefined;
   minSimilarity: number | undefined;
   crops: boolean;
+  until: number | undefined;
+  maxCount: number | undefined;
+  /** The per-preset-run spend cap (gen --budget), not the batch's `budget:`. */
+  runBudget: number | undefined;
+  score: boolean | undefined;
+  polish: boolean | undefined;
   format: "png" | "jpg" | "webp" | undefined;
+}
+
+/** What one preset run of a person is asked to curate: the entry's own flags over the person's. */
+export function presetFlags(person: ResolvedPerson, preset: ResolvedPreset): CurationFlags {
+  const own = preset.flags ?? {};
+  const pick = <K extends keyof CurationFlags>(key: K, personValue: CurationFlags[K]): CurationFlags[K] => (own[key] !== undefined ? own[key] : personValue);
+  return {
+    keepBest: pick("keepBest", person.keepBest),
+    minSimilarity: pick("minSimilarity", person.minSimilarity),
+    until: pick("until", person.until),
+    maxCount: pick("maxCount", person.maxCount),
+    budget: pick("budget", person.runBudget),
+    crops: pick("crops", person.crops),
+    score: pick("score", person.score),
+    polish: pick("polish", person.polish),
+  };
 }
 
 export interface ResolvedBatch {
@@ -64,7 +89,8 @@ function resolvePreset(entry: PresetEntry, dir: string, count: number | undefine
   const written = typeof entry === "string" ? entry : entry.preset;
   const ref = looksLikeFile(written) && !isAbsolute(written) ? resolve(dir, written) : written;
   if (typeof entry === "string") return { ref, written, count, set: [] };
-  return { ref, written, count: entry.count ?? count, set: setList(entry.set) };
+  const flags = Object.fromEntries(CURATION_FLAG_KEYS.filter((k) => entry[k] !== undefined).map((k) => [k, entry[k]])) as CurationFlags;
+  return { ref, written, count: entry.count ?? count, set: setList(entry.set), ...(Object.keys(flags).length ? { flags } : {}) };
 }
 
 export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBackend | undefined; cwd: string }): ResolvedBatch {
@@ -88,6 +114,11 @@ export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBack
       keepBest: p.keepBest ?? defaults.keepBest,
       minSimilarity: p.minSimilarity ?? defaults.minSimilarity,
       crops: p.crops ?? defaults.crops ?? false,
+      until: p.until ?? defaults.until,
+      maxCount: p.maxCount ?? defaults.maxCount,
+      runBudget: p.budget ?? defaults.budget,
+      score: p.score ?? defaults.score,
+      polish: p.polish ?? defaults.polish,
       format: p.format ?? defaults.format,
     };
   });
@@ -97,5 +128,23 @@ export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBack
     budget: batch.budget,
     concurrency: batch.concurrency ?? DEFAULT_BATCH_CONCURRENCY,
     people,
+  };
+}
+
+/** The batch entry as `gen` options: the same curation flags, meaning the same (README "Batch files"). */
+export function generateOptionsFor(person: ResolvedPerson, entry: ResolvedPreset, identity: string, dir: string, concurrency: number): GenerateOptions {
+  const flags = presetFlags(person, entry);
+  return {
+    preset: entry.ref,
+    identity,
+    // --until plans --max-count images: an inherited count does not apply (gen refuses both).
+    ...(flags.until === undefined && entry.count !== undefined ? { count: entry.count } : {}),
+    out: dir,
+    set: entry.set,
+    ...(person.format ? { format: person.format } : {}),
+    backend: person.backend,
+    concurrency,
+    ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+    crops: Boolean(flags.crops),
   };
 }

@@ -85,6 +85,7 @@ export async function runPerson(run: BatchRun, person: ResolvedPerson): Promise<
           slots,
           faces,
           concurrency: resolved.concurrency,
+          resume: resumeHint(run.shown, person, options),
           onEvent: emit,
           now,
         });
@@ -101,7 +102,9 @@ export async function runPerson(run: BatchRun, person: ResolvedPerson): Promise<
       if (result.status === "failed") {
         outcome.status = "failed";
         outcome.exitCode = ExitCode.jobFailed;
-        outcome.failures.push({ code: "E_GEN_INCOMPLETE", message: `${result.preset}: ${result.failed} of ${result.expected} images did not land${result.notes?.length ? ` (${result.notes.join("; ")})` : ""}` });
+        // --until short of K, or its own budget: the use case's words; else the images that did not land.
+        const message = result.code && result.code !== "E_GEN_INCOMPLETE" ? (result.notes?.[0] ?? result.code) : `${result.failed} of ${result.expected} images did not land${result.notes?.length ? ` (${result.notes.join("; ")})` : ""}`;
+        outcome.failures.push({ code: result.code ?? "E_GEN_INCOMPLETE", message: `${result.preset}: ${message}` });
       }
     }
   } catch (error) {

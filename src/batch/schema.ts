@@ -7,7 +7,28 @@ import { z } from "zod";
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "use lowercase letters, digits, '-' and '_'");
 
-/** A preset entry: a name/file, or a name with its own count and overrides. */
+/**
+ * Every curation flag of `gen`, with the same meaning and limits (src/cli/commands/gen.ts); set in
+ * `defaults`, per person, or per preset entry (the nearest wins). Combinations are checked like
+ * gen's flags (src/generate/options.ts checkGenerateOptions) before anything runs.
+ */
+const curationFlags = {
+  keepBest: z.number().int().min(1).max(1000).optional().describe("Keep the K most recognisable images per preset (gen --keep-best); the others are marked, not moved."),
+  minSimilarity: z.number().min(0).max(2).optional().describe("Reject images below this relative identity similarity (gen --min-similarity)."),
+  until: z.number().int().min(1).max(1000).optional().describe("Keep generating until this many images look like the person (gen --until), within maxCount and budget."),
+  maxCount: z.number().int().min(1).max(1000).optional().describe("With until: make at most this many images (gen --max-count; default 3 x until)."),
+  budget: z
+    .number()
+    .min(0)
+    .max(100_000)
+    .optional()
+    .describe("Per preset run: stop creating before its estimated cost passes this many USD (gen --budget). The top-level `budget:` caps the whole batch."),
+  crops: z.boolean().optional().describe("Write face-aware crops (LinkedIn, avatar, banner) for kept images (gen --crops)."),
+  score: z.boolean().optional().describe("false: no likeness scoring, the gallery is still written (gen --no-score)."),
+  polish: z.boolean().optional().describe("Face detail pass on the kept images (gen --polish / --no-polish); default: the preset's polish.enabled."),
+};
+
+/** A preset entry: a name/file, or a name with its own count, overrides and curation flags. */
 const presetEntry = z.union([
   z.string().min(1),
   z
@@ -15,6 +36,7 @@ const presetEntry = z.union([
       preset: z.string().min(1).describe("Preset name or file (relative to the batch file)."),
       count: z.number().int().min(1).max(1000).optional(),
       set: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("Overrides, like --set."),
+      ...curationFlags,
     })
     .strict(),
 ]);
@@ -23,9 +45,7 @@ const presetEntry = z.union([
 const deliverables = {
   presets: z.array(presetEntry).min(1).optional().describe("Presets to generate for this person."),
   count: z.number().int().min(1).max(1000).optional().describe("Images per preset."),
-  keepBest: z.number().int().min(1).max(1000).optional().describe("Keep the K most recognisable images per preset."),
-  minSimilarity: z.number().min(0).max(2).optional().describe("Reject images below this relative identity similarity."),
-  crops: z.boolean().optional().describe("Write face-aware crops (LinkedIn, avatar, banner) for kept images."),
+  ...curationFlags,
   format: z.enum(["png", "jpg", "webp"]).optional(),
   backend: z.enum(["replicate", "local", "test"]).optional().describe("Where to train and generate; `test` makes free labelled placeholders."),
   class: z.enum(["man", "woman", "person"]).optional().describe("Class word used in captions and prompts."),
@@ -71,3 +91,6 @@ export const batchSchema = z
 export type BatchFile = z.infer<typeof batchSchema>;
 export type BatchPerson = z.infer<typeof personSchema>;
 export type PresetEntry = z.infer<typeof presetEntry>;
+/** The curation flags a person, `defaults` or a preset entry may set. */
+export type CurationFlags = { [K in keyof typeof curationFlags]?: z.infer<(typeof curationFlags)[K]> };
+export const CURATION_FLAG_KEYS = Object.keys(curationFlags) as Array<keyof CurationFlags>;

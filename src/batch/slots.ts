@@ -6,7 +6,7 @@
  * Runs with few images share the slots, so a batch of many small presets keeps them all busy, and
  * a run gives slots back as its last images finish (it can never use more than it has left).
  */
-import type { Slots } from "./gen-step.js";
+import type { Slots } from "./preset-step-types.js";
 
 export class WeightedSlots implements Slots {
   private free: number;

@@ -36,6 +36,8 @@ export interface AfterBatchOptions {
   keep?: number;
   minSimilarity?: number;
   crops?: boolean;
+  /** Move the images not kept to rejected/ (default: when selecting). A batch marks them in place. */
+  moveRejected?: boolean;
   title: string;
   /** Shown in the gallery when the images are not generated photos (test placeholders, previews). */
   notice?: string | undefined;
@@ -87,7 +89,7 @@ export async function afterBatch(entries: BatchEntry[], store: EntryStore | unde
       ...(options.keep !== undefined ? { keep: options.keep } : {}),
       ...(options.minSimilarity !== undefined ? { minSimilarity: options.minSimilarity } : {}),
       // Without --keep-best / --min-similarity nothing is moved: the gallery only dims.
-      moveRejected: select,
+      moveRejected: options.moveRejected ?? select,
       crops: Boolean(options.crops),
       sidecars: "all",
       title: options.title,

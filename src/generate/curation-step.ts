@@ -160,6 +160,12 @@ export function curationStop(
   };
 }
 
+/** A batch's gallery title, and its rule that paid images stay where the manifest says (marked, not moved). */
+export interface CurationLook {
+  title?: string | undefined;
+  keepInPlace?: boolean | undefined;
+}
+
 export interface CurationOutcome {
   result: AfterBatchResult;
   /** Whether images were selected (kept / set aside), not just scored. */
@@ -174,7 +180,7 @@ export interface CurationOutcome {
 /** After the engine: score, select, move, crop, and write the gallery and contact sheet. */
 export async function finishCuration(
   curation: Curation,
-  run: { plan: GenPlan; store: ManifestStore; placeholder: boolean; rehearsal?: boolean; place: CurationPlace; options: GenerateOptions; resume: string },
+  run: { plan: GenPlan; store: ManifestStore; placeholder: boolean; rehearsal?: boolean; place: CurationPlace; options: GenerateOptions; resume: string; look?: CurationLook | undefined },
   io: UseCaseIo<CurationEvent>,
 ): Promise<CurationOutcome> {
   const { plan, store, options, place } = run;
@@ -214,7 +220,8 @@ export async function finishCuration(
       // --until keeps what passes: the minimum applies even when not given.
       ...(options.minSimilarity !== undefined || options.until !== undefined ? { minSimilarity: options.minSimilarity ?? IDENTITY_THRESHOLDS.match } : {}),
       crops: Boolean(options.crops),
-      title: `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}${run.rehearsal ? " · PREVIEW (TEST PLACEHOLDERS)" : run.placeholder ? " · TEST PLACEHOLDERS" : ""}`,
+      title: `${run.look?.title ?? `${plan.identity?.name ?? "headshots"} · ${plan.preset.name}`}${run.rehearsal ? " · PREVIEW (TEST PLACEHOLDERS)" : run.placeholder ? " · TEST PLACEHOLDERS" : ""}`,
+      ...(run.look?.keepInPlace ? { moveRejected: false } : {}),
       ...(scored ? { scored } : {}),
       notice: run.rehearsal ? REHEARSAL_NOTICE : run.placeholder ? PLACEHOLDER_NOTICE : undefined,
       signal: io.signal,

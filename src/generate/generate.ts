@@ -1,30 +1,58 @@
 /**
- * The `gen` use case: subject and LoRA source -> plan -> engine (with the --until / --budget gate)
- * -> curation -> how it ended. Plain input and {signal, onEvent, now}; no terminal, no argv. The
- * `gen` command renders its events (src/cli/views/gen.ts).
+ * The one generate use case, for `gen` and for each preset of a batch: subject and LoRA source ->
+ * plan -> engine (with the --until / --budget gate) -> curation -> polish -> how it ended. Plain
+ * input and {signal, onEvent, now}; no terminal, no argv. The `gen` command renders its events
+ * (src/cli/views/gen.ts); a batch injects what it already holds (GenerateInjected) and maps the
+ * result to its preset outcome (src/batch/gen-step.ts).
  */
-import { basename, dirname, join, resolve } from "node:path";
-import { readFile } from "node:fs/promises";
-import { InterruptedError, UsageError, type HeadshotError } from "../errors.js";
+import { dirname, resolve } from "node:path";
+import { InterruptedError, type HeadshotError } from "../errors.js";
 import type { CreateGate } from "../generation/engine.js";
 import type { RunEvent, RunGenOutput } from "../generation/run-plan.js";
 import type { MemoryMode } from "../generation/local/memory-mode.js";
 import { preparePlan, type GenOptions } from "../generation/prepare-plan.js";
 import type { GenPlan } from "../generation/plan.js";
+import type { PolishFolderEvent, PolishFolderResult } from "../polish/polish-folder.js";
 import type { Env, GlobalSettings } from "../settings/settings.js";
 import { resolveGenDefaults, type GenDefaults } from "../settings/command-defaults.js";
 import type { UseCaseIo } from "../use-case.js";
-import { closest } from "../util/did-you-mean.js";
-import { curationDue, curationStop, finishCuration, prepareCuration, type CurationEvent, type CurationOutcome } from "./curation-step.js";
-import { loraSourceFor, normaliseLoraUrl, type IdentityLike } from "../generation/lora-source.js";
+import { curationDue, curationStop, finishCuration, prepareCuration, type CurationEvent, type CurationLook, type CurationOutcome } from "./curation-step.js";
+import type { IdentityLike } from "../generation/lora-source.js";
 import { checkGenerateOptions, DEFAULT_CONCURRENCY, resumeCommand, untilPlanCount, type GenerateOptions } from "./options.js";
 import type { RehearsalSource } from "../generation/rehearsal/compose.js";
 import { identityHomeFor, missingForRealRun, rehearsalFor } from "./rehearsal.js";
 import { endingError, reportRun, type RunContext, type RunReport } from "./outcome.js";
 import { withOutputFolder, type LockTakeoverEvent } from "./output-lock.js";
+import { keptFiles, polishAfterRun, polishDue, type PolishDue } from "./polish-step.js";
+import { resolveSource, type ResolvedSource } from "./subject.js";
+
+export { lookupIdentity, REFERENCE_SUBJECT } from "./subject.js";
 
 /** `rehearsal.ready`: --backend test with a person draws previews from their selfies (rehearsal.ts). */
-export type GenerateEvent = RunEvent | CurationEvent | LockTakeoverEvent | { type: "rehearsal.ready"; source: string };
+export type GenerateEvent = RunEvent | CurationEvent | LockTakeoverEvent | PolishFolderEvent | { type: "rehearsal.ready"; source: string };
+
+/**
+ * Runs the engine: `start(concurrency, tap)` starts it with that many images in flight, `tap`
+ * seeing each of its events. A batch wraps it in its prediction slots and budget reservation.
+ */
+export type RunSlots = (plan: GenPlan, start: (concurrency: number, tap?: (event: RunEvent) => void) => Promise<RunGenOutput>) => Promise<RunGenOutput>;
+
+/** What a caller that already holds them hands in (a batch preset); `gen` looks them up itself. */
+export interface GenerateInjected {
+  /** The identity, already resolved, and the HEADSHOT_HOME it lives in (test mode: its own). */
+  identity: { record: IdentityLike; home: string };
+  /** The caller already holds the output folder's lock (and made the folder). */
+  folderLocked: true;
+  /** The command that resumes this run (a batch's own). */
+  resume: string;
+  runSlots?: RunSlots | undefined;
+  /** The face models, used by one caller at a time (a batch shares them between people). */
+  faces?: (<T>(fn: () => Promise<T>) => Promise<T>) | undefined;
+  /** How the gallery looks and whether images not kept stay where they are (paid files never move). */
+  curation?: CurationLook | undefined;
+  /** Whether the last curation was made from these very images and flags (then it is not redone). */
+  curationCache?: { fresh(): Promise<boolean>; remember(): Promise<void> } | undefined;
+}
 
 export interface GenerateRequest {
   options: GenerateOptions;
@@ -32,10 +60,18 @@ export interface GenerateRequest {
   cwd: string;
   settings: GlobalSettings;
   env: Env;
+  inject?: GenerateInjected | undefined;
 }
 
 export type GenerateResult =
-  | { dryRun: true; plan: GenPlan; /** What a real run of these options lacks (a person). */ missing?: string | undefined }
+  | {
+      dryRun: true;
+      plan: GenPlan;
+      /** What a real run of these options lacks (a person). */
+      missing?: string | undefined;
+      /** The face detail pass a real run would do after the batch. */
+      polish?: { identity: string } | undefined;
+    }
   | {
       dryRun: false;
       plan: GenPlan;
@@ -47,85 +83,11 @@ export type GenerateResult =
       /** The batch's --json summary. */
       batch: Record<string, unknown>;
       curated: CurationOutcome | undefined;
+      /** The face detail pass after the batch (its summary is also `batch.polish`). */
+      polished: PolishFolderResult | undefined;
       /** Set when the run did not fully land (exit code and hint); the caller shows the summary first. */
       error: HeadshotError | undefined;
     };
-
-/**
- * Reads a registered identity through the registry (src/identity/registry.ts). gen needs only the
- * words, the backend and where the LoRA lives, so a record the registry finds incomplete (an older
- * or hand-written identity.json) is still used when it has a trigger and a class word.
- */
-export async function lookupIdentity(home: string, name: string): Promise<IdentityLike> {
-  const { findIdentity, listIdentities } = await import("../identity/registry.js");
-  try {
-    const found = await findIdentity(home, name);
-    if (found) return found as unknown as IdentityLike;
-  } catch (error) {
-    if (!(error instanceof UsageError && error.code === "E_IDENTITY_CORRUPT")) throw error;
-    const raw = await readFile(join(home, "identities", name, "identity.json"), "utf8").catch(() => "");
-    let data: Record<string, unknown> | undefined;
-    try {
-      data = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      data = undefined;
-    }
-    const classWord = data?.classWord ?? data?.class;
-    if (data && typeof data.trigger === "string" && typeof classWord === "string") return { ...data, name, trigger: data.trigger, classWord };
-    throw error;
-  }
-  const { identities } = await listIdentities(home);
-  const guess = closest(name, identities.map((i) => i.name));
-  throw new UsageError(`Unknown identity "${name}"`, {
-    code: "E_IDENTITY_NOT_FOUND",
-    hint: `${guess ? `did you mean ${guess}? ` : ""}train it first (headshot train ./selfies --name ${name}), or list them with: headshot identities list`,
-  });
-}
-
-/** Words that stand for the person in reference mode (there is no trained trigger token). */
-export const REFERENCE_SUBJECT = { trigger: "the", classWord: "person shown in the reference images" } as const;
-
-interface ResolvedSource {
-  identity: IdentityLike | undefined;
-  genIdentity: GenOptions["identity"];
-  loraUrl: string | undefined;
-  trainedVersion: string | undefined;
-}
-
-/** Applies the LoRA source rules (README "Backends"): what each backend needs from the identity. */
-async function resolveSource(cwd: string, home: string, options: GenerateOptions): Promise<ResolvedSource> {
-  if (options.ref && options.identity) {
-    throw new UsageError("Use either --identity (a trained LoRA) or --ref (reference photos, no training), not both", {
-      code: "E_GEN_MODE",
-      hint: "drop --ref to use the trained identity, or drop --identity to generate from the photos in --ref",
-    });
-  }
-  if (options.ref && options.backend !== "replicate" && options.backend !== "test") {
-    throw new UsageError("--ref (reference mode) runs on Replicate's FLUX.2 models", { code: "E_GEN_MODE", hint: "use --backend replicate with --ref" });
-  }
-  if (options.ref) {
-    const name = `ref-${basename(resolve(cwd, options.ref)).replace(/[^A-Za-z0-9_-]/g, "-")}`;
-    return { identity: undefined, genIdentity: { name, ...REFERENCE_SUBJECT }, loraUrl: undefined, trainedVersion: undefined };
-  }
-  const identity = options.identity ? await lookupIdentity(home, options.identity) : undefined;
-  const loraFlag = options.loraUrl ? normaliseLoraUrl(options.loraUrl) : undefined;
-  if (!identity) {
-    if (options.backend === "replicate" && !options.dryRun) {
-      throw new UsageError("gen on Replicate needs a person: --identity <name> (trained LoRA) or --ref <dir> (reference photos)", {
-        code: "E_GEN_NO_SUBJECT",
-        hint: "headshot identities list shows trained identities; or try the free placeholders with --backend test",
-      });
-    }
-    return { identity: undefined, genIdentity: undefined, loraUrl: loraFlag, trainedVersion: undefined };
-  }
-  const { trainedOn, trainedVersion, loraUrl } = loraSourceFor(identity, { backend: options.backend, model: options.model, loraFlag, dryRun: options.dryRun });
-  return {
-    identity,
-    genIdentity: { name: identity.name, trigger: identity.trigger, classWord: identity.classWord, trainedOn },
-    loraUrl,
-    trainedVersion,
-  };
-}
 
 /**
  * count, model, format, concurrency and backend with where each came from (flag, project config,
@@ -156,11 +118,13 @@ function planOptions(req: GenerateRequest, source: ResolvedSource, defaults: Gen
 }
 
 export async function generate(req: GenerateRequest, io: UseCaseIo<GenerateEvent>): Promise<GenerateResult> {
-  const { options, settings } = req;
+  const { options, settings, inject } = req;
   checkGenerateOptions(options);
+  // Polish is decided, and refused without an identity, before anything is paid for.
+  const polish = await polishDue(options, { cwd: req.cwd, presetDirs: settings.presetDirs });
   // A rehearsal identity (train --backend test) lives in its own registry: see rehearsal.ts.
-  const home = await identityHomeFor(settings.home.value, options);
-  const source = await resolveSource(req.cwd, home, options);
+  const home = inject?.identity.home ?? (await identityHomeFor(settings.home.value, options));
+  const source = await resolveSource(req.cwd, home, options, inject?.identity.record);
   const defaults = generateDefaults(options, settings);
   const concurrency = defaults.concurrency.value;
   const { readManifest } = await import("../generation/manifest.js");
@@ -169,45 +133,62 @@ export async function generate(req: GenerateRequest, io: UseCaseIo<GenerateEvent
     presetDirs: settings.presetDirs,
     readRecordedSeedBase: async (outDir) => (await readManifest(outDir).catch(() => undefined))?.batch.seedBase,
   });
-  if (options.dryRun) return { dryRun: true, plan, missing: missingForRealRun(options) };
+  if (options.dryRun) return { dryRun: true, plan, missing: missingForRealRun(options), ...(polish && options.identity ? { polish: { identity: options.identity } } : {}) };
 
-  const resume = resumeCommand(options, plan);
+  const resume = inject?.resume ?? resumeCommand(options, plan);
+  const work = () => generateLocked(req, io, { plan, source, concurrency, resume, home, polish });
+  if (inject?.folderLocked) return work();
   // One run per output folder, taken before anything is requested or paid for (issue 14, S3).
-  return withOutputFolder(plan.outDir, resume, io.onEvent, () => generateLocked(req, io, { plan, source, concurrency, resume, home }));
+  return withOutputFolder(plan.outDir, resume, io.onEvent, work);
 }
 
-async function generateLocked(
-  req: GenerateRequest,
-  io: UseCaseIo<GenerateEvent>,
-  { plan, source, concurrency, resume, home }: { plan: GenPlan; source: ResolvedSource; concurrency: number; resume: string; home: string },
-): Promise<GenerateResult> {
-  const { options } = req;
-  const place = { cwd: req.cwd, home };
-  // Before anything is paid for: the reference the flags need, and the --until / --budget gate.
-  const curation = await prepareCuration(options, plan, place, io);
-  const rehearsal = await rehearsalFor(options, place, io.signal);
-  if (rehearsal) io.onEvent({ type: "rehearsal.ready", source: rehearsal.label });
-  let memory: MemoryMode | undefined;
-  const output = await runPlan(req, { plan, source, concurrency, resume, gate: curation.gate ?? curation.queue, rehearsal }, io, (event) => {
-    if (event.type === "gen.local.memory") memory = { ...event };
-  });
-  const { result } = output;
-  const curated = curationDue(result, curation, options)
-    ? await finishCuration(curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), place, options, resume }, io)
-    : undefined;
-  const context: RunContext = { plan, modelRef: output.modelRef, backend: options.backend, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), resume, references: output.references, manifest: output.opened.store.path };
-  const report = reportRun(result, context);
-  const batch = { dryRun: false, ...summaryBase(plan), ...report.data, ...(curated ? { curation: curated.data } : {}) };
-  const stop = result.interrupted ? undefined : curationStop(result, curation, options, { outDir: plan.outDir, resume, failureDetails: report.failureDetails });
-  const error = endingError({ result, report, batch, backend: options.backend, resume, stop, memory });
-  return { dryRun: false, plan, output, resume, context, report, batch, curated, error };
-}
-
-interface RunInput {
+interface Prepared {
   plan: GenPlan;
   source: ResolvedSource;
   concurrency: number;
   resume: string;
+  home: string;
+  polish: PolishDue | undefined;
+}
+
+async function generateLocked(req: GenerateRequest, io: UseCaseIo<GenerateEvent>, prepared: Prepared): Promise<GenerateResult> {
+  const { options, inject } = req;
+  const { plan, resume, home } = prepared;
+  const place = { cwd: req.cwd, home };
+  const faces = inject?.faces ?? (<T>(fn: () => Promise<T>) => fn());
+  // Before anything is paid for: the reference the flags need, and the --until / --budget gate.
+  const curation = await prepareCuration(options, plan, place, io);
+  const rehearsal = await faces(() => rehearsalFor(options, place, io.signal));
+  if (rehearsal) io.onEvent({ type: "rehearsal.ready", source: rehearsal.label });
+  let memory: MemoryMode | undefined;
+  const output = await runPlan(req, { ...prepared, gate: curation.gate ?? curation.queue, rehearsal }, io, (event) => {
+    if (event.type === "gen.local.memory") memory = { ...event };
+  });
+  const { result } = output;
+  const cache = inject?.curationCache;
+  const due = curationDue(result, curation, options) && !(cache && (await cache.fresh()));
+  const curated = due
+    ? await faces(() =>
+        finishCuration(curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), place, options, resume, look: inject?.curation }, io),
+      )
+    : undefined;
+  if (curated) await cache?.remember();
+  const context: RunContext = { plan, modelRef: output.modelRef, backend: options.backend, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), resume, references: output.references, manifest: output.opened.store.path };
+  const report = reportRun(result, context);
+  const batch: Record<string, unknown> = { dryRun: false, ...summaryBase(plan), ...report.data, ...(curated ? { curation: curated.data } : {}) };
+  const stop = result.interrupted ? undefined : curationStop(result, curation, options, { outDir: plan.outDir, resume, failureDetails: report.failureDetails });
+  const error = endingError({ result, report, batch, backend: options.backend, resume, stop, memory });
+  let polished: PolishFolderResult | undefined;
+  if (prepared.polish && prepared.source.identity && !error) {
+    const files = keptFiles(Object.values(output.opened.store.data.images));
+    const run = { due: prepared.polish, outDir: plan.outDir, identity: prepared.source.identity, home, files, options, settings: req.settings, env: req.env };
+    polished = await faces(() => polishAfterRun(run, io));
+    if (!polished.dryRun) batch.polish = polished.summary;
+  }
+  return { dryRun: false, plan, output, resume, context, report, batch, curated, polished, error };
+}
+
+interface RunInput extends Prepared {
   gate: CreateGate | undefined;
   rehearsal: RehearsalSource | undefined;
 }
@@ -216,11 +197,11 @@ interface RunInput {
 async function runPlan(req: GenerateRequest, run: RunInput, io: UseCaseIo<GenerateEvent>, watch: (event: RunEvent) => void): Promise<RunGenOutput> {
   const { options, settings } = req;
   const { runGeneration } = await import("../generation/run-plan.js");
-  try {
-    return await runGeneration({
+  const start = (concurrency: number, tap?: (event: RunEvent) => void) =>
+    runGeneration({
       plan: run.plan,
       backend: options.backend,
-      concurrency: run.concurrency,
+      concurrency,
       ref: options.ref ? resolve(req.cwd, options.ref) : undefined,
       trainedVersion: run.source.trainedVersion,
       identity: run.source.identity,
@@ -237,12 +218,16 @@ async function runPlan(req: GenerateRequest, run: RunInput, io: UseCaseIo<Genera
       signal: io.signal,
       onEvent: (event) => {
         watch(event);
+        tap?.(event);
         io.onEvent(event);
       },
       now: io.now,
       gate: run.gate,
       rehearsal: run.rehearsal,
     });
+  try {
+    const slots = req.inject?.runSlots;
+    return await (slots ? slots(run.plan, start) : start(run.concurrency));
   } catch (error) {
     if (error instanceof InterruptedError || io.signal.aborted) {
       throw new InterruptedError("Interrupted before any image was made.", { hint: `re-run to resume: ${run.resume}` });

@@ -102,20 +102,12 @@ export function registerGen(program: Command, wrap: Wrap): void {
           for (const line of describeSettings({ count, model, format, concurrency, backend })) ctx.reporter.debug(line);
         }
         const { GenView, showGenerateResult } = await import("../views/gen.js");
-        // The face detail pass after the batch (issue 17): decided, and refused without an identity, before anything is paid.
-        const { polishWanted, polishAfterGen } = await import("../polish-command.js");
-        const polish = await polishWanted(ctx, options, settings.presetDirs);
         const view = new GenView(ctx.reporter, options.backend);
         let outcome;
         try {
           outcome = await generate({ options, cwd: ctx.cwd, settings, env: ctx.env }, ctx.io(view.onEvent));
         } finally {
           view.stop();
-        }
-        if (polish && outcome.dryRun) ctx.reporter.info(`After the batch: the face detail pass on the kept images (see: headshot polish ${outcome.plan.outDir} --identity ${polish.identity} --dry-run).`);
-        if (polish && !outcome.dryRun && !outcome.error) {
-          const polished = await polishAfterGen(ctx, { outDir: outcome.plan.outDir, identity: polish.identity, backend: options.backend, preset: options.preset, loraUrl: options.loraUrl, settings: polish.settings });
-          if (polished) Object.assign(outcome.batch, { polish: polished });
         }
         showGenerateResult(ctx.reporter, outcome);
         if (!outcome.dryRun && outcome.error) throw outcome.error;

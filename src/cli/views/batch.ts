@@ -34,6 +34,9 @@ export class BatchView {
       if (event.type === "gen.event") {
         const { type: inner, ...rest } = event.event;
         r.event(inner === "progress" ? "gen.progress" : inner.startsWith("image.") || inner.startsWith("batch.") ? `gen.${inner}` : `gen.${inner}`, { person: event.person, preset: event.preset, ...rest });
+      } else if (event.type === "polish.event") {
+        const { type: inner, ...rest } = event.event;
+        r.event(inner, { person: event.person, preset: event.preset, ...rest });
       } else if (event.type === "train.event") {
         const json = trainEventJson(event.event);
         if (json) r.event(json.type, { person: event.person, ...json.data });
@@ -92,10 +95,16 @@ export class BatchView {
         if (e.type === "progress") return [event.person, `${event.preset}: ${e.done}/${e.total} done${e.failed ? ` · ${e.failed} failed` : ""}${e.running ? ` · ${e.running} running` : ""}`, false];
         return undefined;
       }
+      case "polish.event": {
+        const e = event.event;
+        if (e.type === "polish.start") return [event.person, `${event.preset}: polishing ${e.files} kept images`, true];
+        if (e.type === "polish.image.done") return [event.person, `${event.preset}: ${e.file} ${e.decision === "polished" ? "polished" : "kept the original"}`, false];
+        return undefined;
+      }
       case "preset.done":
         return [event.person, `${event.preset}: ${event.images} images${event.failed ? `, ${event.failed} missing` : ""}`, true];
       case "curate.done":
-        return [event.person, `${event.preset}: kept ${event.kept} of ${event.scored}, gallery ${event.gallery}`, true];
+        return [event.person, `${event.preset}: ${event.scored ? `kept ${event.kept} of ${event.scored}, ` : "not scored, "}gallery ${event.gallery}`, true];
       case "person.done": {
         const colour = event.status === "done" ? "green" : "red";
         const what = event.status === "stopped" && event.stopped ? `stopped (${event.stopped})` : event.status;

@@ -10,6 +10,8 @@ import { summaryBase } from "../../generate/generate.js";
 import { REJECTED_DIR, type CurationEvent, type CurationOutcome } from "../../generate/curation-step.js";
 import type { LocalRunEvent } from "../../generation/local/backend-setup.js";
 import { jsonWorthy, renderLocalEvent } from "./local-gen.js";
+import { PolishView, polishResultLines } from "./polish.js";
+import type { PolishFolderEvent } from "../../polish/polish-folder.js";
 import { progressLine, summaryLines } from "./gen-summary.js";
 import { renderPlan } from "./plan.js";
 import { formatPct } from "./format.js";
@@ -21,6 +23,8 @@ export class GenView {
   /** --backend test with a person: previews from their selfies (a rehearsal), not placeholder cards. */
   private rehearsal = false;
   private line = "Generating";
+  /** The face detail pass after the batch (gen --polish). */
+  private polish: PolishView | undefined;
 
   constructor(
     private readonly reporter: Reporter,
@@ -31,6 +35,11 @@ export class GenView {
 
   onEvent = (event: GenerateEvent): void => {
     const { type, ...data } = event;
+    if (type === "polish.start") {
+      this.stop();
+      this.polish = new PolishView(this.reporter, (event as Extract<PolishFolderEvent, { type: "polish.start" }>).dir);
+    }
+    if (this.polish) return this.polish.onEvent(event as PolishFolderEvent);
     if (type.startsWith("gen.local.")) return this.onLocalEvent(event as LocalRunEvent);
     if (type.startsWith("curation.") || type === "gen.scored") return this.onCurationEvent(event as CurationEvent);
     if (event.type === "rehearsal.ready") this.rehearsal = true;
@@ -111,6 +120,7 @@ export class GenView {
   }
 
   stop(): void {
+    this.polish?.stop();
     this.progress?.stop();
     this.progress = undefined;
     this.scoring?.stop();
@@ -124,10 +134,12 @@ export function showGenerateResult(r: Reporter, outcome: GenerateResult): void {
     const plan = outcome.plan;
     for (const image of plan.images) r.event("plan.image", { ...image });
     r.result(renderPlan(plan, r, { missing: outcome.missing }));
+    if (outcome.polish) r.info(`After the batch: the face detail pass on the kept images (see: headshot polish ${plan.outDir} --identity ${outcome.polish.identity} --dry-run).`);
     r.summary({ dryRun: true, ...summaryBase(plan), estimates: plan.estimates, priceTable: plan.priceTable });
     return;
   }
   for (const w of outcome.curated?.warnings ?? []) r.warn(w);
+  if (outcome.polished) for (const line of polishResultLines(r, outcome.polished)) r.result(line);
   const lines = summaryLines(outcome.output.result, outcome.context, r.style.bind(r));
   r.result([...lines, ...(outcome.curated ? curationLines(outcome.curated, outcome.plan.outDir, r) : [])].join("\n"));
   if (!outcome.error) r.summary(outcome.batch);
