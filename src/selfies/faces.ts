@@ -58,6 +58,7 @@ const LIKENESS_DETECTOR: "ssd" | "human" = process.env.HEADSHOT_LIKENESS_DETECTO
 export const FACE_MODEL_ID = `human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-${LIKENESS_DETECTOR}+lm68x3+dlib-resnet/wasm/max10/second-box-0.5`;
 
 const MAX_DETECTED = 10;
+const MAX_WORKERS = Math.max(1, Math.min(2, availableParallelism())); // each holds its own models
 const DEFAULT_MIN_SCORE = 0.5;
 /**
  * A second face counts only when the detector itself is confident. On a noisy 12 MP selfie
@@ -238,10 +239,10 @@ class FacePool {
     await this.slots[0]!.ready;
     const ready = this.slots.filter((s) => s.isReady);
     const slot = ready.reduce((a, b) => (b.busy < a.busy ? b : a));
+    // Jobs queue on every worker (gen's score queue asks for none up front): grow as warmFaceWorkers would.
+    if (slot.busy > 0 && this.target < MAX_WORKERS) this.ensure(this.target + 1).catch(() => undefined);
     const id = this.nextId++;
-    // Copy into a buffer of our own so it can be transferred without detaching the caller's.
-    const data = new Uint8Array(image.data.length);
-    data.set(image.data);
+    const data = image.data.slice(); // our own buffer: transferred without detaching the caller's
     return new Promise<RawFace[]>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       if (slot.busy++ === 0) slot.worker.ref();
@@ -270,9 +271,8 @@ export async function loadFaceModel(): Promise<void> {
 
 /** Starts up to `count` model workers (capped by the cores available); returns how many run. */
 export async function warmFaceWorkers(count: number): Promise<number> {
-  const p = sharedPool();
   const wanted = Math.max(1, Math.min(count, availableParallelism()));
-  await p.ensure(wanted);
+  await sharedPool().ensure(wanted);
   return wanted;
 }
 

@@ -103,18 +103,10 @@ async function measure(emuModule, catalog, saveIdentity, L) {
 }
 
 export default async function batchBench() {
-  // The emulator is TypeScript: transpile it (types stripped) like gen-batch.bench.mjs does.
-  const ts = (await import("typescript")).default;
-  const { mkdir, readFile } = await import("node:fs/promises");
-  const src = join(repo, "test", "support", "replicate-emulator");
-  const out = join(repo, "node_modules", ".cache", "headshot-bench", "replicate-emulator");
-  await mkdir(out, { recursive: true });
-  for (const name of (await readdir(src)).filter((n) => n.endsWith(".ts"))) {
-    const js = ts.transpileModule(await readFile(join(src, name), "utf8"), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } }).outputText;
-    await writeFile(join(out, name.replace(/\.ts$/, ".js")), js);
-  }
-  const emuModule = await import(pathToFileURL(join(out, "index.js")).href);
-  const catalog = await import(pathToFileURL(join(out, "catalog.js")).href);
+  // The emulator is TypeScript: transpiled (types stripped) by gen-batch.bench.mjs's loader.
+  const { loadEmulator } = await import("./gen-batch.bench.mjs");
+  const emuModule = await loadEmulator();
+  const catalog = emuModule;
   const { saveIdentity } = await import(pathToFileURL(join(repo, "dist", "identity", "registry.js")).href);
 
   const slow = await measure(emuModule, catalog, saveIdentity, 1500);

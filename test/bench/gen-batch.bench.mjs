@@ -8,7 +8,7 @@
 // "wall" is the engine's own time from the first job to the last image landing (the summary's
 // `seconds`); the whole process time (Node start-up, preset load, schema check) is reported too.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -19,11 +19,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
 
 /** The emulator is TypeScript: transpile it (types stripped, nothing else) next to node_modules. */
-async function loadEmulator() {
+export async function loadEmulator() {
   const ts = (await import("typescript")).default;
   const src = join(repo, "test", "support", "replicate-emulator");
-  const out = join(repo, "node_modules", ".cache", "headshot-bench", "replicate-emulator");
+  const cache = join(repo, "node_modules", ".cache", "headshot-bench");
+  const out = join(cache, "support", "replicate-emulator");
   await mkdir(out, { recursive: true });
+  // The emulator reads the recorded schemas at ../../fixtures from its own folder (recorded-schemas.ts).
+  await symlink(join(repo, "test", "fixtures"), join(cache, "fixtures")).catch((error) => {
+    if (error.code !== "EEXIST") throw error;
+  });
   for (const name of (await readdir(src)).filter((n) => n.endsWith(".ts"))) {
     const text = await readFile(join(src, name), "utf8");
     const js = ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } }).outputText;
@@ -37,7 +42,7 @@ async function loadEmulator() {
 // Reports the child's peak RSS on exit (stderr is a pipe: synchronous on Linux).
 const RSS_PROBE = `data:text/javascript,process.on("exit",()=>process.stderr.write("\\nHEADSHOT_BENCH_MAXRSS_KB="+process.resourceUsage().maxRSS+" heap="+JSON.stringify(process.memoryUsage())+"\\n"))`;
 
-function runCli(args, env) {
+export function runCli(args, env) {
   return new Promise((resolve) => {
     const started = performance.now();
     execFile(

@@ -1,5 +1,5 @@
-// Issue 9: scoring 100 generated 1 MP images takes no longer than 2x decoding them with sharp in
-// the same run. Measures the built dist/ (`npm run bench` builds first). The 100 images are built
+// Issues 9 and 18: scoring 100 generated 1 MP images takes no longer than 4x decoding them with
+// sharp in the same run (issue 18's target; issue 9 asked for 2x with a lighter model). Measures the built dist/ (`npm run bench` builds first). The 100 images are built
 // here from the two public-domain portraits (test/fixtures/faces, see its PROVENANCE.md): 50 of
 // each person, framed, scaled, re-lit, rotated and recoloured differently, 1024x1024 PNG (the
 // corporate preset's output format). The reference is 6 "selfies" of one of them.
@@ -90,8 +90,8 @@ export default async function bench() {
     await faces.closeFaceModel?.();
     return {
       name: "scoring: 100 generated 1 MP images vs sharp decode",
-      target: "<= 2x the sharp decode time",
-      pass: ratio <= 2,
+      target: "<= 4x the sharp decode time",
+      pass: ratio <= 4,
       metrics: {
         "decode s": decodeSeconds.toFixed(2),
         "score s": scoreSeconds.toFixed(2),
@@ -103,8 +103,8 @@ export default async function bench() {
       },
       notes:
         `Decode: sharp to raw RGB, 4 in flight, best of 2 (${decodeSeconds.toFixed(2)} s; ${decodeAgain.toFixed(2)} s again after scoring). ` +
-        `Score: src/scoring/score-images.ts scoreImages with no cache: decode with shrink-on-load, Human BlazeFace + FaceMesh + faceres on WASM in ${workers} worker thread(s) on ${availableParallelism()} cores, blur and exposure on the face. ` +
-        `Model load (${loadSeconds.toFixed(1)} s) is excluded. The face models, not decoding, dominate: each image needs three CNN passes on a CPU WASM backend, so the 2x target is out of reach without a lighter model; the measured ratio is reported as is.`,
+        `Score: src/scoring/score-images.ts scoreImages with no cache: decode with shrink-on-load, Human BlazeFace + FaceMesh, face-api's 68 landmarks (3 passes) and dlib ResNet descriptor on WASM (SIMD, one thread each) in ${workers} worker thread(s) on ${availableParallelism()} cores, blur and exposure on the face. ` +
+        `Model load (${loadSeconds.toFixed(1)} s) is excluded. The face models, not decoding, dominate: six CNN passes per face on a CPU WASM backend (about 0.1 s of CPU per 1 MP image in total, measured with one worker), against a few ms of libvips decode per image.`,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
