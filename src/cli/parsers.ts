@@ -1,13 +1,23 @@
 /** Option value parsers shared by commands; each error says what a valid value looks like. */
 import { InvalidArgumentError } from "commander";
 
-export function wholeNumber(name: string, min: number, max: number): (raw: string) => number {
+export function wholeNumber(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
+  const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
   return (raw: string) => {
     const value = Number(raw);
     if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max} (got "${raw}").`);
+      throw new InvalidArgumentError(`${name} must be a whole number ${range} (got "${raw}").`);
     }
     return value;
+  };
+}
+
+/** Comma-separated whole numbers, e.g. `--resolution 512,768,1024`. */
+export function wholeNumberList(name: string, example: string): (raw: string) => number[] {
+  return (raw: string) => {
+    const parts = raw.split(",").map((p) => p.trim());
+    if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError(`${name} must be whole numbers such as ${example} (got "${raw}").`);
+    return parts.map(Number);
   };
 }
 

@@ -4,12 +4,15 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { percent } from "../util/percent.js";
 import { escapeHtml, galleryOrder } from "./gallery-html.js";
 import { framedImage, type GalleryEntry } from "./gallery.js";
+import { shortRejectReason } from "./rejected.js";
 
 export const CONTACT_SHEET_FILE = "contact-sheet.png";
 const TILE = 256;
-const LABEL = 40;
+/** Three lines under each tile: likeness and verdict, why it was set aside, the file name. */
+const LABEL = 56;
 const GAP = 10;
 const COLUMNS = 6;
 /**
@@ -22,6 +25,16 @@ const COLOURS: Record<string, string> = { match: "#23883f", doubtful: "#b07800" 
 
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The words under a tile: likeness and verdict, why it was set aside (if it was), the file name. */
+export function tileLabels(item: GalleryEntry): { score: string; why: string; file: string; colour: string } {
+  const score = item.score;
+  const pct = score?.relative !== undefined ? `${percent(score.relative)} ` : "";
+  const label = score ? `${pct}${score.verdict.replace("_", " ")}${item.kept ? "" : " · set aside"}` : item.kept ? "" : "set aside";
+  const why = !item.kept && item.rejectedReason ? `why: ${shortRejectReason(item.rejectedReason)}` : "";
+  const colour = score ? (COLOURS[score.verdict] ?? "#c0392b") : "#999";
+  return { score: shorten(label, 36), why: shorten(why, 38), file: shorten(item.file.split("/").pop() ?? item.file, 38), colour };
 }
 
 export async function renderContactSheet(outDir: string, entries: GalleryEntry[]): Promise<Buffer> {
@@ -43,14 +56,12 @@ export async function renderContactSheet(outDir: string, entries: GalleryEntry[]
     // Set-aside images are washed out, as in the gallery.
     if (!item.kept) tile = tile.modulate({ saturation: 0.3 }).linear(0.45, 140);
     layers.push({ input: await tile.png().toBuffer(), left: x, top: y });
-    const score = item.score;
-    const colour = (score && COLOURS[score.verdict]) ?? "#c0392b";
-    const pct = score?.relative !== undefined ? `${Math.round(score.relative * 100)}% ` : "";
-    const label = score ? `${pct}${score.verdict.replace("_", " ")}${item.kept ? "" : " · set aside"}` : item.kept ? "" : "set aside";
+    const { score: line1, why, file, colour } = tileLabels(item);
     svg.push(
-      `<rect x="${x - 1.5}" y="${y - 1.5}" width="${TILE + 3}" height="${TILE + 3}" fill="none" stroke="${score ? colour : "#999"}" stroke-width="3"/>`,
-      `<text x="${x}" y="${y + TILE + 16}" font-family="DejaVu Sans, sans-serif" font-size="13" font-weight="bold" fill="${score ? colour : "#555"}">${escapeHtml(shorten(label, 36))}</text>`,
-      `<text x="${x}" y="${y + TILE + 33}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#333">${escapeHtml(shorten(item.file.split("/").pop() ?? item.file, 38))}</text>`,
+      `<rect x="${x - 1.5}" y="${y - 1.5}" width="${TILE + 3}" height="${TILE + 3}" fill="none" stroke="${colour}" stroke-width="3"/>`,
+      `<text x="${x}" y="${y + TILE + 16}" font-family="DejaVu Sans, sans-serif" font-size="13" font-weight="bold" fill="${item.score ? colour : "#555"}">${escapeHtml(line1)}</text>`,
+      `<text x="${x}" y="${y + TILE + 33}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#c0392b">${escapeHtml(why)}</text>`,
+      `<text x="${x}" y="${y + TILE + 49}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#333">${escapeHtml(file)}</text>`,
     );
   }
   if (more > 0) {

@@ -4,6 +4,7 @@
  * and no network. Best first; rejected images dimmed; prompt and seed on hover.
  */
 import type { ScoreRecord } from "../scoring/similarity.js";
+import { percent } from "../util/percent.js";
 
 export interface GalleryItem {
   /** Image path relative to the gallery folder ("/" separators). */
@@ -67,7 +68,7 @@ const VERDICT_LABEL: Record<string, string> = {
 
 function badge(score: ScoreRecord | undefined): string {
   if (!score) return "";
-  const pct = score.relative !== undefined ? ` ${Math.round(score.relative * 100)}%` : "";
+  const pct = score.relative !== undefined ? ` ${percent(score.relative)}` : "";
   return `<span class="badge v-${escapeHtml(score.verdict)}">${escapeHtml(VERDICT_LABEL[score.verdict] ?? score.verdict)}${pct}</span>`;
 }
 
@@ -124,7 +125,7 @@ export function renderGallery(items: GalleryItem[], page: GalleryPage): string {
   const summary = [
     `${kept.length} kept${rejected.length ? `, ${rejected.length} set aside (dimmed)` : ""}`,
     page.reference ? `likeness measured against ${escapeHtml(page.reference)}` : "",
-    t ? `match ≥ ${Math.round(t.match * 100)}%, doubtful ≥ ${Math.round(t.doubtful * 100)}% of your selfies' own likeness` : "",
+    t ? `match ≥ ${percent(t.match)}, doubtful ≥ ${percent(t.doubtful)} of your selfies' own likeness` : "",
   ].filter(Boolean);
   return `<!doctype html>
 <html lang="en">

@@ -8,27 +8,30 @@ import { readdir, stat } from "node:fs/promises";
 import type { Dirent } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { REJECTED_DIR } from "../generation/manifest.js";
 import { IDENTITY_THRESHOLDS } from "../scoring/calibration.js";
 import { chooseCheckpoint, parseSampleName, type CheckpointChoice } from "../scoring/checkpoints.js";
-import { loadReference } from "../scoring/reference.js";
+import { checkReferenceFlags, loadReference } from "../scoring/reference.js";
 import { scoreImages } from "../scoring/score-images.js";
 import type { IdentityReference, ImageScore } from "../scoring/similarity.js";
+import type { UseCaseIo } from "../use-case.js";
 import { describeKind, REASON_TEXT } from "../util/regular-file.js";
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|avif|tiff?|gif|heic|heif)$/i;
-const REJECTED_DIR = "rejected";
 
 export interface ScoreFolderRequest {
+  /** The folder as the person typed it, resolved against `cwd` (so is `selfies`). */
   dir: string;
+  cwd: string;
   home: string;
   identity?: string;
   selfies?: string;
   checkpoints?: boolean;
   gallery?: boolean;
   minSimilarity?: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number, file: string) => void;
 }
+
+export type ScoreFolderEvent = { type: "score.started"; dir: string } | { type: "score.progress"; done: number; total: number; file: string };
 
 export interface ScoreFolderResult {
   /** The folder whose images were scored (`<dir>/samples` for a training folder). */
@@ -111,10 +114,16 @@ export function trainingName(files: string[], fallback: string): string {
   return final ?? fallback;
 }
 
-export async function scoreFolder(request: ScoreFolderRequest): Promise<ScoreFolderResult> {
-  const root = resolve(request.dir);
+/**
+ * The `score` use case. A missing reference is a usage error said before anything starts; then the
+ * folder, its images and the reference are checked before any image is analysed.
+ */
+export async function scoreFolder(request: ScoreFolderRequest, io: UseCaseIo<ScoreFolderEvent>): Promise<ScoreFolderResult> {
+  checkReferenceFlags(request);
+  io.onEvent({ type: "score.started", dir: request.dir });
+  const root = resolve(request.cwd, request.dir);
   if (!(await isDir(root))) {
-    throw new UsageError(`${request.dir} is not a folder`, { code: "E_SCORE_DIR", hint: "pass the folder that holds the images: headshot score ./headshots/jane --identity jane" });
+    throw new UsageError(`${root} is not a folder`, { code: "E_SCORE_DIR", hint: "pass the folder that holds the images: headshot score ./headshots/jane --identity jane" });
   }
   const trainingDir = request.checkpoints ? root : undefined;
   const target = trainingDir && (await isDir(join(root, "samples"))) ? join(root, "samples") : root;
@@ -140,36 +149,10 @@ export async function scoreFolder(request: ScoreFolderRequest): Promise<ScoreFol
   const reference = await loadReference({
     home: request.home,
     ...(request.identity ? { identity: request.identity } : {}),
-    ...(request.selfies ? { selfies: resolve(request.selfies) } : {}),
-    ...(request.signal ? { signal: request.signal } : {}),
+    ...(request.selfies ? { selfies: resolve(request.cwd, request.selfies) } : {}),
+    signal: io.signal,
   });
-  const result: ScoreFolderResult = { dir: target, reference, scores: [], flagged: [], setAside, ...(skipped.length ? { skipped } : {}) };
-  if (request.gallery) {
-    const { curate } = await import("./curate.js");
-    const curated = await curate(
-      files.map((file) => (file.startsWith(`${REJECTED_DIR}/`) ? { file, rejected: { reason: "set aside by an earlier run" } } : { file })),
-      {
-        outDir: target,
-        reference,
-        home: request.home,
-        ...(request.minSimilarity !== undefined ? { minSimilarity: request.minSimilarity } : {}),
-        moveRejected: false,
-        crops: false,
-        sidecars: "existing",
-        title: `Headshots: ${basename(target)}`,
-        ...(request.signal ? { signal: request.signal } : {}),
-        ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-      },
-    );
-    result.gallery = { index: curated.galleryPath, contactSheet: curated.contactSheetPath };
-    result.scores = curated.scores;
-  } else {
-    result.scores = await scoreImages(
-      files.map((f) => join(target, f)),
-      reference,
-      { root: target, home: request.home, ...(request.signal ? { signal: request.signal } : {}), ...(request.onProgress ? { onProgress: request.onProgress } : {}) },
-    );
-  }
+  const result: ScoreFolderResult = { dir: target, reference, flagged: [], setAside, ...(skipped.length ? { skipped } : {}), ...(await scoreOrCurate(request, io, target, files, reference)) };
   result.flagged = result.scores.filter((s) => s.faces !== 1 || s.verdict === "unreadable");
   if (request.checkpoints) {
     const dirFiles = trainingDir ? (await readdir(trainingDir)).filter((f) => f.endsWith(".safetensors")) : [];
@@ -177,4 +160,35 @@ export async function scoreFolder(request: ScoreFolderRequest): Promise<ScoreFol
     result.checkpoints = { name, ...chooseCheckpoint(result.scores, { name, files: dirFiles, matchThreshold: IDENTITY_THRESHOLDS.match }) };
   }
   return result;
+}
+
+/** With `gallery`, curation scores the images and writes the gallery (nothing moved); else just scores. */
+async function scoreOrCurate(
+  request: ScoreFolderRequest,
+  io: UseCaseIo<ScoreFolderEvent>,
+  target: string,
+  files: string[],
+  reference: IdentityReference,
+): Promise<Pick<ScoreFolderResult, "scores" | "gallery">> {
+  const onProgress = (done: number, total: number, file: string): void => io.onEvent({ type: "score.progress", done, total, file });
+  if (!request.gallery) {
+    return { scores: await scoreImages(files.map((f) => join(target, f)), reference, { root: target, home: request.home, signal: io.signal, onProgress }) };
+  }
+  const { curate } = await import("./curate.js");
+  const curated = await curate(
+    files.map((file) => (file.startsWith(`${REJECTED_DIR}/`) ? { file, rejected: { reason: "set aside by an earlier run" } } : { file })),
+    {
+      outDir: target,
+      reference,
+      home: request.home,
+      ...(request.minSimilarity !== undefined ? { minSimilarity: request.minSimilarity } : {}),
+      moveRejected: false,
+      crops: false,
+      sidecars: "existing",
+      title: `Headshots: ${basename(target)}`,
+      signal: io.signal,
+      onProgress,
+    },
+  );
+  return { scores: curated.scores, gallery: { index: curated.galleryPath, contactSheet: curated.contactSheetPath } };
 }

@@ -6,6 +6,7 @@ import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { resolveGenOut } from "../settings/command-defaults.js";
 import { describeSource, type GlobalSettings } from "../settings/settings.js";
 import { checkWritableDir } from "../util/writable.js";
 
@@ -105,7 +106,8 @@ async function dirCheck(id: string, label: string, dir: string, required: boolea
 }
 
 export async function runDoctorChecks(settings: GlobalSettings, deps: DoctorDeps): Promise<DoctorCheck[]> {
-  const out = settings.projectConfig?.out ? join(dirname(settings.projectConfigPath ?? settings.cwd), settings.projectConfig.out) : join(settings.cwd, "headshots");
+  // Where gen writes by default: the config's `out:`, else the `headshots/` folder it makes here.
+  const out = resolveGenOut(undefined, settings).value ?? join(settings.cwd, "headshots");
   const checks: DoctorCheck[] = [
     nodeCheck(deps.nodeVersion),
     await sharpCheck(),

@@ -6,7 +6,8 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
-import { MANIFEST_SCHEMA_VERSION, ManifestStore, REJECTED_DIR, readManifest, repairManifest, type Manifest, type ManifestEntry } from "./manifest.js";
+import { MANIFEST_SCHEMA_VERSION, ManifestStore, REJECTED_DIR, readManifest, type Manifest, type ManifestEntry } from "./manifest.js";
+import { repairManifest } from "./manifest-repair.js";
 import type { GenPlan, PlannedImage } from "./plan.js";
 
 /** Writes of the manifest during a batch are at least this far apart (changes coalesce meanwhile). */

@@ -10,19 +10,23 @@
  *   or -> failed | filtered (NSFW) after its last attempt.
  * `creating` exists because Replicate only tells the id in the create answer: a run killed while
  * that request was in flight looks for the prediction by its exact inputs instead of paying again.
+ * After a crash, manifest-repair.ts brings the record in line with the files on disk.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { readdir, readFile, rm } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
-import { TEMP_PREFIX, writeFileAtomic } from "../util/atomic-write.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
 
 export const MANIFEST_FILE = "manifest.json";
 export const MANIFEST_SCHEMA_VERSION = 1;
 /** Raw backend outputs wait here until their final file is written. */
 export const RAW_DIR = ".headshot-raw";
+/**
+ * Images `gen --keep-best` does not keep move here with their sidecars (src/curation/rejected.ts);
+ * `score` and a resumed run look for them here too.
+ */
+export const REJECTED_DIR = "rejected";
 
 export const IMAGE_STATES = ["planned", "creating", "created", "downloaded", "done", "failed", "filtered"] as const;
 export type ImageState = (typeof IMAGE_STATES)[number];
@@ -121,20 +125,6 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestEntry = z.infer<typeof entrySchema>;
 export type ManifestReference = z.infer<typeof referenceSchema>;
 
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-async function hashIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return await sha256OfFile(path);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Reads and validates `<out>/manifest.json`; undefined when there is none. */
 export async function readManifest(outDir: string): Promise<Manifest | undefined> {
   const path = join(outDir, MANIFEST_FILE);
@@ -160,92 +150,6 @@ export async function readManifest(outDir: string): Promise<Manifest | undefined
     });
   }
   return parsed.data;
-}
-
-/**
- * Brings a manifest in line with the files on disk after a crash or a kill: removes temp files,
- * steps an entry back to the last state its files prove, and deletes raw outputs nothing refers to.
- * Returns one line per repair (for --verbose and the summary).
- */
-export async function repairManifest(manifest: Manifest, outDir: string): Promise<string[]> {
-  const repairs: string[] = [];
-  const rawDir = join(outDir, RAW_DIR);
-  for (const dir of [outDir, rawDir]) {
-    let names: string[] = [];
-    try {
-      names = await readdir(dir);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (!name.startsWith(TEMP_PREFIX)) continue;
-      await rm(join(dir, name), { force: true });
-      repairs.push(`removed the unfinished temp file ${name}`);
-    }
-  }
-  for (const entry of Object.values(manifest.images)) {
-    if (entry.status === "done") {
-      const actual = entry.file ? await hashIfPresent(join(outDir, entry.file)) : undefined;
-      if (actual && actual === entry.sha256) continue;
-      // Set aside (or fished out of rejected/) by hand or by a run killed between the move and the
-      // manifest write: the same bytes in the other place are still this image, never paid twice.
-      const moved = entry.file ? await findMoved(outDir, entry.file, entry.sha256) : undefined;
-      if (moved) {
-        repairs.push(`${entry.file}: found at ${moved.file}`);
-        entry.file = moved.file;
-        entry.sidecar = moved.sidecar;
-        if (moved.file.startsWith(`${REJECTED_DIR}/`)) entry.kept = false;
-        else delete entry.kept;
-        continue;
-      }
-      repairs.push(`${entry.file ?? entry.key}: ${actual ? "changed on disk" : "missing"}; it will be made again`);
-      stepBack(entry);
-    }
-    if (entry.status === "downloaded") {
-      const actual = entry.raw ? await hashIfPresent(join(outDir, entry.raw.path)) : undefined;
-      if (actual && entry.raw && actual === entry.raw.sha256) continue;
-      repairs.push(`${entry.key}: its downloaded output is missing; ${entry.predictionId ? "it will be fetched again" : "it will be made again"}`);
-      delete entry.raw;
-      entry.status = entry.predictionId ? "created" : "planned";
-    }
-  }
-  const referenced = new Set(Object.values(manifest.images).flatMap((e) => (e.raw ? [e.raw.path] : [])));
-  let rawNames: string[] = [];
-  try {
-    rawNames = await readdir(rawDir);
-  } catch {
-    // no raw folder yet
-  }
-  for (const name of rawNames) {
-    if (referenced.has(`${RAW_DIR}/${name}`)) continue;
-    await rm(join(rawDir, name), { force: true });
-  }
-  return repairs;
-}
-
-/**
- * `gen --keep-best` moves images it does not keep to `<out>/rejected/` (src/curation/rejected.ts);
- * a done image is at the top of the folder or there, under the same name.
- */
-export const REJECTED_DIR = "rejected";
-
-async function findMoved(outDir: string, file: string, sha256: string | undefined): Promise<{ file: string; sidecar: string } | undefined> {
-  const name = basename(file);
-  const other = file.startsWith(`${REJECTED_DIR}/`) ? name : `${REJECTED_DIR}/${name}`;
-  const actual = await hashIfPresent(join(outDir, other));
-  if (!actual || actual !== sha256) return undefined;
-  return { file: other, sidecar: other.replace(/\.[^./]+$/, ".json") };
-}
-
-/** A done entry whose file is gone: back to the last state that still holds. */
-function stepBack(entry: ManifestEntry): void {
-  delete entry.file;
-  delete entry.sidecar;
-  delete entry.sha256;
-  delete entry.bytes;
-  delete entry.width;
-  delete entry.height;
-  entry.status = entry.raw ? "downloaded" : entry.predictionId ? "created" : "planned";
 }
 
 /**

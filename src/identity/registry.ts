@@ -3,8 +3,6 @@
  * identity, written atomically and only after training succeeded (so a file present means a
  * usable LoRA). `headshot identities list|show|rm` and `gen --identity` read it.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
@@ -44,12 +42,6 @@ export const identitySchema = z.looseObject({
 });
 
 export type Identity = z.infer<typeof identitySchema>;
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
 
 /** Centroid of unit embeddings, renormalised and rounded (six decimals keep the cosine exact enough). */
 export function embeddingCentroid(embeddings: ReadonlyArray<ReadonlyArray<number>>): number[] | undefined {

@@ -20,16 +20,9 @@ import { ENV, type Env } from "../settings/settings.js";
 import { VERSION } from "../version.js";
 import { TOKEN_HINT } from "./errors.js";
 import { createRedactor, type Redactor } from "./redact.js";
-import {
-  createRetryFetch,
-  sharedCreateLimiter,
-  systemClock,
-  type Clock,
-  type FetchLike,
-  type RateLimiter,
-  type RetryEvent,
-  type RetryOptions,
-} from "./retry-fetch.js";
+import { systemClock, type Clock } from "./clock.js";
+import { sharedCreateLimiter, type RateLimiter } from "./rate-limiter.js";
+import { createRetryFetch, type FetchLike, type RetryEvent, type RetryOptions } from "./retry-fetch.js";
 
 export const DEFAULT_BASE_URL = "https://api.replicate.com/v1";
 

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { InterruptedError, RemoteApiError, UsageError, isHeadshotError, type ErrorCode } from "../errors.js";
 import { tempPathFor } from "../util/atomic-write.js";
 import type { ReplicateSession } from "./client.js";
-import { backoffDelay } from "./retry-fetch.js";
+import { backoffDelay } from "./retry-rules.js";
 
 export type ExpectedKind = "image" | "tar" | "any";
 

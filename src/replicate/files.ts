@@ -7,11 +7,11 @@
  * `urls.get` as the model input (e.g. `input_images` of a training).
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { openAsBlob } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { RemoteApiError, UsageError } from "../errors.js";
+import { sha256File } from "../util/hash-file.js";
 import type { ReplicateSession } from "./client.js";
 import { isAmbiguousCreate } from "./errors.js";
 import type { Page } from "./types.js";
@@ -45,12 +45,6 @@ export interface UploadRequest {
   signal?: AbortSignal;
 }
 
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
 function formatMiB(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
@@ -72,7 +66,7 @@ export async function uploadFile(session: ReplicateSession, request: UploadReque
   }
   const blob = request.path ? await openAsBlob(request.path, { type }) : new Blob([new Uint8Array(request.bytes as Uint8Array)], { type });
   const file = new File([blob], filename, { type });
-  const sha256 = request.path ? await sha256OfFile(request.path) : createHash("sha256").update(request.bytes as Uint8Array).digest("hex");
+  const sha256 = request.path ? await sha256File(request.path) : createHash("sha256").update(request.bytes as Uint8Array).digest("hex");
   const signal = request.signal ? { signal: request.signal } : {};
 
   const send = async () => (await session.replicate.files.create(file, request.metadata ?? {}, signal)) as unknown as RemoteFile;

@@ -4,7 +4,9 @@
  * See each module's header for the quirks of Replicate and of the `replicate` client it handles.
  */
 export { createReplicateSession, DEFAULT_BASE_URL, normaliseBaseUrl, type ReplicateClientOptions, type ReplicateSession } from "./client.js";
-export { RateLimiter, sharedCreateLimiter, systemClock, type Clock, type RetryEvent, type RetryOptions } from "./retry-fetch.js";
+export { RateLimiter, sharedCreateLimiter } from "./rate-limiter.js";
+export { systemClock, type Clock } from "./clock.js";
+export type { RetryEvent, RetryOptions } from "./retry-fetch.js";
 export { AmbiguousCreateError, isAmbiguousCreate, type InvalidField } from "./errors.js";
 export { Predictions, canonicalJson, outputUrls, outputsExpired, type CreatePredictionRequest, type PredictionTarget, type RunResult } from "./predictions.js";
 export { Trainings, trainingProgress, type CreateTrainingRequest, type TrainingProgress, type TrainingResult } from "./trainings.js";

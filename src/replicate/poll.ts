@@ -7,7 +7,7 @@
  */
 import { InterruptedError, JobFailedError, RemoteApiError } from "../errors.js";
 import type { Redactor } from "./redact.js";
-import type { Clock } from "./retry-fetch.js";
+import type { Clock } from "./clock.js";
 import { isTerminal, type RemoteJob } from "./types.js";
 
 export interface PollOptions<T> {

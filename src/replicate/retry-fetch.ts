@@ -19,6 +19,9 @@
  * We remember our final error per `init` object and throw it again at once without touching the
  * network, so each logical request costs only the attempts we decided on. The tests count
  * requests against the emulator to catch a change in that client behaviour.
+ *
+ * Which requests are repeated and the backoff: retry-rules.ts; the paid-create limit:
+ * rate-limiter.ts; time: clock.ts.
  */
 import { InterruptedError } from "../errors.js";
 import {
@@ -29,33 +32,13 @@ import {
   parseResetsIn,
   parseRetryAfter,
 } from "./errors.js";
+import { systemClock, type Clock } from "./clock.js";
+import { sharedCreateLimiter, type RateLimiter } from "./rate-limiter.js";
 import type { Redactor } from "./redact.js";
 import { redactTokenShapes } from "./redact.js";
+import { backoffDelay, describeCall, describeNetworkError, networkErrorCode, NOT_SENT_CODES, type RetryCall } from "./retry-rules.js";
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
-
-export interface Clock {
-  now(): number;
-  /** Resolves after `ms`, rejects with an AbortError when `signal` fires first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new DOMException("Aborted", "AbortError"));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new DOMException("Aborted", "AbortError"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-export const systemClock: Clock = { now: () => Date.now(), sleep: abortableSleep };
 
 export interface RetryOptions {
   /** Tries per request, the first included. Default 6. */
@@ -91,90 +74,6 @@ export interface RetryEvent {
   status?: number;
 }
 
-/**
- * At most `limit` paid creates in any `windowMs` (Replicate: 600 prediction creates per minute).
- * One instance per process is shared by every client (`sharedCreateLimiter`), so two batches in
- * one process cannot add up past the limit. A 429 pauses all creates for its Retry-After.
- */
-export class RateLimiter {
-  private stamps: number[] = [];
-  private pausedUntil = 0;
-  constructor(
-    readonly limit = 600,
-    readonly windowMs = 60_000,
-    private readonly clock: Clock = systemClock,
-  ) {}
-
-  async acquire(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const now = this.clock.now();
-      this.stamps = this.stamps.filter((t) => t > now - this.windowMs);
-      let waitMs = this.pausedUntil - now;
-      if (waitMs <= 0 && this.stamps.length < this.limit) {
-        this.stamps.push(now);
-        return;
-      }
-      if (waitMs <= 0) waitMs = (this.stamps[0] ?? now) + this.windowMs - now;
-      await this.clock.sleep(Math.max(1, waitMs), signal);
-    }
-  }
-
-  pause(ms: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + ms);
-  }
-}
-
-export const sharedCreateLimiter = new RateLimiter();
-
-/** Full-ish jitter: half the exponential step fixed, half random, so retries spread out. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(step / 2 + (step / 2) * random());
-}
-
-/** Connection-level errors that prove the request never reached the server. */
-const NOT_SENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "EADDRNOTAVAIL",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
-
-/** The system error code under undici's "fetch failed" TypeError (sometimes an AggregateError). */
-export function networkErrorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current && typeof current === "object"; depth++) {
-    const c = current as { code?: unknown; cause?: unknown; errors?: unknown[] };
-    if (typeof c.code === "string" && c.code !== "ABORT_ERR") return c.code;
-    current = c.cause ?? (Array.isArray(c.errors) ? c.errors[0] : undefined);
-  }
-  return undefined;
-}
-
-function describeNetworkError(error: unknown): string {
-  const code = networkErrorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return code ? `${code}` : message;
-}
-
-/** POSTs that are safe to repeat: cancelling twice is harmless. */
-function isIdempotent(method: string, path: string): boolean {
-  if (method === "GET" || method === "HEAD" || method === "QUERY" || method === "OPTIONS") return true;
-  return method === "POST" && /\/(predictions|trainings)\/[^/]+\/cancel$/.test(path);
-}
-
-/** Creates Replicate bills for: these pass the rate limiter. */
-export function isPaidCreate(method: string, path: string): boolean {
-  if (method !== "POST") return false;
-  return (
-    /\/predictions$/.test(path) ||
-    /\/versions\/[^/]+\/trainings$/.test(path)
-  );
-}
-
 export interface RetryFetchOptions {
   fetch?: FetchLike;
   retry?: RetryOptions;
@@ -190,34 +89,6 @@ export interface RetryFetchOptions {
   bufferBody?: boolean;
 }
 
-function methodOf(input: string | URL | Request, init?: RequestInit): string {
-  return (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-}
-
-function urlOf(input: string | URL | Request): URL {
-  return new URL(input instanceof Request ? input.url : String(input));
-}
-
-function headerValue(init: RequestInit | undefined, name: string): string | undefined {
-  const headers = init?.headers;
-  if (!headers) return undefined;
-  if (headers instanceof Headers) return headers.get(name) ?? undefined;
-  if (Array.isArray(headers)) return headers.find(([k]) => k.toLowerCase() === name)?.[1];
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  return key ? (headers as Record<string, string>)[key] : undefined;
-}
-
-/** What one fetch through the wrapper knows for all its attempts. */
-interface RetryCall {
-  method: string;
-  path: string;
-  idempotent: boolean;
-  paid: boolean;
-  userSignal: AbortSignal | undefined;
-  /** `Prefer: wait=N` holds the request open up to N seconds by design (https://replicate.com/docs/reference/http). */
-  holdMs: number;
-}
-
 interface RetryConfig {
   baseFetch: FetchLike;
   retry: Required<Omit<RetryOptions, "random">>;
@@ -227,20 +98,6 @@ interface RetryConfig {
   redact: Redactor;
   bufferBody: boolean;
   onRetry: ((event: RetryEvent) => void) | undefined;
-}
-
-function describeCall(input: string | URL | Request, init: RequestInit | undefined): RetryCall {
-  const method = methodOf(input, init);
-  const path = urlOf(input).pathname;
-  const preferWait = headerValue(init, "prefer")?.match(/^wait(?:=(\d+))?$/);
-  return {
-    method,
-    path,
-    idempotent: isIdempotent(method, path),
-    paid: isPaidCreate(method, path),
-    userSignal: init?.signal ?? undefined,
-    holdMs: preferWait ? Number(preferWait[1] ?? 60) * 1000 : 0,
-  };
 }
 
 export function createRetryFetch(options: RetryFetchOptions = {}): FetchLike {

@@ -4,6 +4,7 @@
  * of `flag ?? config ?? DEFAULT` chains that forget it (house style: np's getOptions,
  * https://github.com/sindresorhus/np/blob/main/source/options.js).
  */
+import { dirname, resolve } from "node:path";
 import { describeSource, pick, type Env, type GlobalSettings, type Resolved } from "./settings.js";
 
 type ConfigPlace = Pick<GlobalSettings, "projectConfig" | "projectConfigPath">;
@@ -64,6 +65,17 @@ export function resolveTrainBackend(flag: string | undefined, env: Env, settings
     [{ source: "flag", value: flag, from: "--backend" }, { source: "env", value: env.HEADSHOT_BACKEND || undefined, from: "HEADSHOT_BACKEND" }, fromConfig(settings, settings.projectConfig?.backend)],
     { value: "local", source: "default" },
   );
+}
+
+/**
+ * gen's output folder: --out, then the project config's `out:` (relative to the config file, so a
+ * config in a parent folder means the same folder from anywhere below it), else undefined:
+ * `headshots/<identity>/<preset>` under the working folder.
+ */
+export function resolveGenOut(flag: string | undefined, settings: ConfigPlace): Resolved<string | undefined> {
+  const configured = settings.projectConfig?.out;
+  const fromFile = configured && settings.projectConfigPath ? resolve(dirname(settings.projectConfigPath), configured) : undefined;
+  return pick<string | undefined>([{ source: "flag", value: flag, from: "--out" }, fromConfig(settings, fromFile)], { value: undefined, source: "default" });
 }
 
 /** One `--verbose` line per setting: `count: 4 (from --count)`, `model: from the preset`. */

@@ -14,3 +14,9 @@ export function samplePromptsFromPreset(preset: ResolvedPreset, classWord: strin
     .map((variation) => composePrompt(applyVariation(preset.data, variation), { trigger: TRIGGER_PLACEHOLDER, classWord }).prompt);
   return [...new Set(prompts)];
 }
+
+/** `train --sample-preset <name|file>`: the preset loaded the way `gen` loads one, then its prompts. */
+export async function samplePromptsFor(preset: string, classWord: string, place: { cwd: string; userDirs: string[] }): Promise<string[]> {
+  const { loadPreset } = await import("../presets/load.js");
+  return samplePromptsFromPreset(await loadPreset(preset, place), classWord);
+}

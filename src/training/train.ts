@@ -3,80 +3,42 @@
  * identity. Re-running the same command resumes an interrupted training and does nothing for a
  * finished one.
  */
-import { createHash } from "node:crypto";
-import { readdir, rm, stat } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { SelfiesRejectedError, UsageError } from "../errors.js";
-import { DESCRIPTOR_MODEL } from "../scoring/calibration.js";
-import { identityPaths, validateIdentityName } from "../identity/paths.js";
-import { embeddingCentroid, findIdentity, saveIdentity, sha256File, type Identity } from "../identity/registry.js";
-import type { CheckReport } from "../selfies/types.js";
-import type { Env, GlobalSettings } from "../settings/settings.js";
+import { UsageError } from "../errors.js";
+import { identityPaths, testModeHome, validateIdentityName } from "../identity/paths.js";
+import { findIdentity, saveIdentity, type Identity } from "../identity/registry.js";
 import type { UseCaseIo } from "../use-case.js";
-import { exists } from "../util/fs.js";
 import { commandLine } from "../util/shell-quote.js";
-import { buildTrainPlan, type TrainPlan, type TrainPlanInput } from "./plan.js";
+import { identityRecord, markRehearsal } from "./identity-record.js";
+import { buildTrainPlan, type TrainPlan } from "./plan.js";
 import { acquireTrainingLock } from "./lock.js";
-import { readTrainingState, stateMismatches, writeTrainingState, type TrainingState } from "./state.js";
-import { createTrainer, preflightError, type TrainBackend } from "./trainers.js";
-import type { PreflightCheck, PreflightReport, RemoteTrainingInfo, TrainDescription, Trainer, TrainEvent } from "./types.js";
+import { readTrainingState } from "./state.js";
+import { createTrainer, preflightError } from "./trainers.js";
+import type { TrainOutcome, TrainRequest, TrainUseCaseEvent } from "./train-request.js";
+import { checkTrainingSelfies, datasetFor } from "./training-set.js";
+import type { PreflightReport, Trainer } from "./types.js";
 
-export interface TrainRequest {
-  selfiesDir: string;
-  name: string;
-  backend: TrainBackend;
-  options: Omit<TrainPlanInput, "name" | "home" | "selfiesDir" | "gpu" | "datasetDir">;
-  force: boolean;
-  dryRun: boolean;
-  restart: boolean;
-  /** Only re-attach to / continue an existing training; never start (or pay for) a new one. */
-  resume?: boolean;
-  /** `--backend replicate` flags. */
-  replicate?: { trainer?: string; destination?: string; cancelOnInterrupt?: boolean };
-  /** Resolved settings (HEADSHOT_HOME, ai-toolkit location, Replicate base URL). */
-  settings: GlobalSettings;
-  env: Env;
-  /** The child process shares the terminal, so it got the Ctrl-C too (interactive runs). */
-  childSharesTerminal: boolean;
+export type { TrainOutcome, TrainRequest, TrainUseCaseEvent } from "./train-request.js";
+export { sourceHash } from "./training-set.js";
+
+/** A rehearsal identity is labelled as one each time, and the caller told what it can and cannot do. */
+async function labelRehearsal(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, home: string, identity: Identity): Promise<Identity> {
+  if (!req.rehearsal) return identity;
+  const marked = await markRehearsal(home, identity);
+  io.onEvent({ type: "identity.rehearsal", name: identity.name });
+  return marked;
 }
 
-/** What `train` tells its caller while it runs (the CLI prints them; batch shows progress). */
-export type TrainUseCaseEvent =
-  | { type: "train.already-trained"; identity: Identity }
-  | { type: "train.preflight"; checks: PreflightCheck[] }
-  | { type: "train.restarted"; name: string }
-  | { type: "selfies.checking"; dir: string }
-  | { type: "selfies.checked"; ok: true; usable: number; total: number; verdict: string }
-  | { type: "selfies.checked"; ok: false }
-  | { type: "train.warning"; message: string }
-  | { type: "train.resuming"; name: string; startedAt: string }
-  | { type: "dataset.preparing" }
-  | { type: "dataset.prepared"; images: number; dir: string }
-  /** `rehearsal`: `--backend test` trains nothing, it registers the prepared selfies (issue 15). */
-  | { type: "train.starting"; name: string; plan: TrainPlan; rehearsal?: boolean }
-  | { type: "trainer"; name: string; event: TrainEvent }
-  | { type: "train.ended"; name: string; ok: boolean; alreadyFinished?: boolean; step?: number; rehearsal?: boolean }
-  | { type: "train.remote"; remote: RemoteTrainingInfo }
-  | { type: "identity.registered"; name: string; file: string; lora: string };
-
-export interface TrainOutcome {
-  identity?: Identity;
-  plan?: TrainPlan;
-  alreadyTrained: boolean;
-  dryRun: boolean;
-  /** --dry-run: the exact files and command, and notes on what a real run would do. */
-  description?: TrainDescription;
-  notes?: string[];
+/** A rehearsal lives in the test-mode registry: settings and environment point HEADSHOT_HOME there. */
+function inRehearsalHome(req: TrainRequest): TrainRequest {
+  if (!req.rehearsal) return req;
+  const home = testModeHome(req.settings.home.value);
+  return { ...req, settings: { ...req.settings, home: { value: home, source: "env", from: "HEADSHOT_HOME" } }, env: { ...req.env, HEADSHOT_HOME: home } };
 }
 
-/** sha256 over the checked selfies' names and content hashes: did the selfie set change? */
-export function sourceHash(report: CheckReport): string {
-  const hash = createHash("sha256");
-  for (const image of [...report.images].sort((a, b) => a.file.localeCompare(b.file))) hash.update(`${image.file}\0${image.sha256}\n`);
-  return hash.digest("hex");
-}
-
-export async function trainIdentity(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>): Promise<TrainOutcome> {
+export async function trainIdentity(request: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>): Promise<TrainOutcome> {
+  const req = inRehearsalHome(request);
   const settings = req.settings;
   const home = settings.home.value;
   const name = validateIdentityName(req.name);
@@ -92,7 +54,7 @@ export async function trainIdentity(req: TrainRequest, io: UseCaseIo<TrainUseCas
     }
     if (!req.dryRun) {
       io.onEvent({ type: "train.already-trained", identity: registered });
-      return { identity: registered, alreadyTrained: true, dryRun: false };
+      return { identity: await labelRehearsal(req, io, home, registered), alreadyTrained: true, dryRun: false };
     }
   }
 
@@ -178,8 +140,8 @@ async function trainLocked(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, 
       hint: "run the same command without --resume to start one",
     });
   }
-  const report = await checkSelfies(req, io, p.home);
-  const { datasetDir, training } = await datasetFor(req, io, p, report, state);
+  const report = await checkTrainingSelfies(req, io, p.home);
+  const { datasetDir, training } = await datasetFor(req, io, { name, paths, base: planFor(req, p, undefined) }, report, state);
   const plan = planFor(req, p, datasetDir);
   const rehearsal = req.backend === "test";
   if (!rehearsal) for (const warning of plan.warnings) io.onEvent({ type: "train.warning", message: warning });
@@ -195,129 +157,9 @@ async function trainLocked(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, 
   if (result.remote) io.onEvent({ type: "train.remote", remote: result.remote });
   const identity = await identityRecord(req, io, { name, plan, result, report, datasetDir, training });
   const file = await saveIdentity(p.home, identity);
-  io.onEvent({ type: "identity.registered", name, file, lora: result.loraPath || result.remote?.version || "" });
-  return { identity, plan, alreadyTrained: result.alreadyFinished, dryRun: false };
-}
-
-/** Checks the selfies (always: training starts from a checked, prepared set); refuses a rejected set. */
-async function checkSelfies(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, home: string): Promise<CheckReport> {
-  const selfies = await import("../selfies/index.js");
-  io.onEvent({ type: "selfies.checking", dir: req.selfiesDir });
-  let report: CheckReport;
-  try {
-    report = await selfies.runCheck(req.selfiesDir, { home, signal: io.signal });
-  } catch (error) {
-    io.onEvent({ type: "selfies.checked", ok: false });
-    throw error;
-  }
-  const { set } = report;
-  io.onEvent({ type: "selfies.checked", ok: true, usable: set.usable, total: set.total, verdict: set.verdict });
-  if (req.backend === "replicate") {
-    // Nothing needs faces while a remote training runs for 20 minutes: free the model workers
-    // (hundreds of MB), which also lets the process exit once done (their piped stdio keeps
-    // the event loop alive even when unref'd).
-    await (await import("../selfies/faces.js")).closeFaceModel();
-  }
-  if (set.verdict === "reject" && (!req.force || set.usable === 0)) {
-    throw new SelfiesRejectedError(`the selfie set in ${req.selfiesDir} is not good enough to train on`, {
-      code: "E_SELFIES_REJECTED",
-      details: set.advice,
-      hint:
-        set.usable === 0
-          ? `not one photo is usable; see \`headshot check ${req.selfiesDir}\` for what is wrong with each`
-          : `see \`headshot check ${req.selfiesDir}\` for each photo; fix the set, or pass --force to train on the ${set.usable} usable photos anyway`,
-    });
-  }
-  if (set.verdict !== "ok") for (const advice of set.advice) io.onEvent({ type: "train.warning", message: advice });
-  return report;
-}
-
-/** The prepared training set: the one an unfinished training started with, or a new one. */
-async function datasetFor(
-  req: TrainRequest,
-  io: UseCaseIo<TrainUseCaseEvent>,
-  p: Locked,
-  report: CheckReport,
-  state: TrainingState | undefined,
-): Promise<{ datasetDir: string; training: TrainingState }> {
-  const base = planFor(req, p, undefined);
-  const current = {
-    backend: req.backend,
-    recipe: base.recipe.id,
-    rank: base.rank,
-    trigger: base.trigger,
-    classWord: base.classWord,
-    resolutions: base.resolutions,
-    sourceHash: sourceHash(report),
-  };
-  if (state && (await exists(state.datasetDir))) {
-    const mismatches = stateMismatches(state, current);
-    if (mismatches.length > 0) {
-      throw new UsageError(`a training of "${p.name}" was started ${state.startedAt} with different inputs`, {
-        code: "E_TRAIN_RESUME_MISMATCH",
-        details: mismatches,
-        hint: "re-run with the original options to resume it, or add --restart to discard it and start over",
-      });
-    }
-    io.onEvent({ type: "train.resuming", name: p.name, startedAt: state.startedAt });
-    return { datasetDir: state.datasetDir, training: state };
-  }
-  const selfies = await import("../selfies/index.js");
-  io.onEvent({ type: "dataset.preparing" });
-  // --force: prepare refuses a rejected set, so hand it the usable photos as a "warn" set.
-  const toPrepare = report.set.verdict === "reject" ? { ...report, set: { ...report.set, verdict: "warn" as const } } : report;
-  const prepared = await selfies.prepareTrainingSet(toPrepare, p.paths.datasetDir, { trigger: base.trigger, classWord: base.classWord, signal: io.signal });
-  io.onEvent({ type: "dataset.prepared", images: prepared.images.length, dir: prepared.dir });
-  const training: TrainingState = {
-    ...current,
-    sourceDir: req.selfiesDir,
-    datasetDir: prepared.dir,
-    datasetHash: prepared.datasetHash,
-    datasetImages: prepared.images.length,
-    startedAt: io.now().toISOString(),
-  };
-  await writeTrainingState(p.paths.trainingDir, training);
-  return { datasetDir: prepared.dir, training };
-}
-
-interface Trained {
-  name: string;
-  plan: TrainPlan;
-  result: Awaited<ReturnType<Trainer["train"]>>;
-  report: CheckReport;
-  datasetDir: string;
-  training: TrainingState;
-}
-
-/** The registry entry of a finished training (written by the caller, last, so it means "usable"). */
-async function identityRecord(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, t: Trained): Promise<Identity> {
-  const { plan, result, report } = t;
-  const set = report.set;
-  const remote = result.remote;
-  const lora = result.loraPath ? { path: result.loraPath, sha256: await sha256File(result.loraPath), bytes: (await stat(result.loraPath)).size, step: result.step } : { path: "", sha256: "", bytes: 0, step: result.step };
-  const embeddings = report.images.filter((i) => i.verdict !== "reject" && i.embedding).map((i) => i.embedding as number[]);
-  const centroid = embeddingCentroid(embeddings);
-  return {
-    schemaVersion: 1,
-    name: t.name,
-    trigger: plan.trigger,
-    classWord: plan.classWord,
-    backend: req.backend,
-    baseModel: plan.recipe.model.name_or_path,
-    recipe: plan.recipe.id,
-    lora,
-    ...(remote ? { replicate: remote } : {}),
-    training: { steps: plan.steps, rank: plan.rank, lr: plan.lr, resolutions: plan.resolutions, outputDir: plan.paths.outputDir, samples: result.samples },
-    dataset: { dir: t.datasetDir, hash: t.training.datasetHash, images: t.training.datasetImages, sourceDir: req.selfiesDir },
-    selfies: {
-      verdict: set.verdict,
-      usable: set.usable,
-      total: set.total,
-      ...(set.selfSimilarity ? { selfSimilarity: set.selfSimilarity } : {}),
-      ...(centroid ? { embedding: { model: DESCRIPTOR_MODEL, dims: centroid.length, count: embeddings.length, centroid } } : {}),
-    },
-    createdAt: io.now().toISOString(),
-  };
+  // A rehearsal trains nothing: no LoRA path to print (the trainer's planned path does not exist).
+  io.onEvent({ type: "identity.registered", name, file, lora: rehearsal ? "" : result.loraPath || result.remote?.version || "" });
+  return { identity: await labelRehearsal(req, io, p.home, identity), plan, alreadyTrained: result.alreadyFinished, dryRun: false };
 }
 
 /** The command that re-attaches to a remote training (printed on Ctrl-C). */

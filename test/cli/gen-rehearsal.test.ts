@@ -28,6 +28,8 @@ describe("rehearsal (gen --backend test with a person)", () => {
     const train = await runCli(["train", "selfies", "--name", "eileen", "--class", "woman", "--backend", "test"], { cwd: ws.dir, env: ws.env });
     expect(train.code, train.stderr).toBe(0);
     expect(train.stderr).toContain("REHEARSAL identity");
+    // No LoRA was trained, so stdout names none (never a .safetensors path that does not exist).
+    expect(train.stdout).toBe("eileen\t(rehearsal: no LoRA)\n");
     const identity = JSON.parse(await readFile(join(ws.home, "test-mode", "identities", "eileen", "identity.json"), "utf8")) as Json;
     expect(identity).toMatchObject({ placeholder: true, rehearsal: true, backend: "test" });
 

@@ -20,8 +20,11 @@ export function registerDoctor(program: Command, wrap: Wrap): void {
     .action(
       wrap(async (ctx, rawOptions) => {
         const options = rawOptions as { aiToolkit?: string };
-        const { runDoctor } = await import("../doctor-command.js");
-        await runDoctor(ctx, options);
+        const settings = await ctx.settings(options.aiToolkit ? { aiToolkit: options.aiToolkit } : {});
+        const { runDoctor } = await import("../../doctor/doctor.js");
+        const { doctorEventView, renderDoctorSummary } = await import("../views/doctor.js");
+        const result = await runDoctor({ settings, env: ctx.env, nodeVersion: process.version }, ctx.io(doctorEventView(ctx.reporter)));
+        renderDoctorSummary(ctx.reporter, result);
       }),
     );
 }

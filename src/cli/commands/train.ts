@@ -3,10 +3,10 @@
  * identity LoRA, register it. The backend switch lives in src/training/trainers.ts.
  */
 import { resolve } from "node:path";
-import { InvalidArgumentError, type Command } from "commander";
-import type { Identity } from "../../identity/registry.js";
+import type { Command } from "commander";
 import type { GlobalSettings } from "../../settings/settings.js";
 import type { CommandContext, Wrap } from "../context.js";
+import { positiveNumber, wholeNumber, wholeNumberList } from "../parsers.js";
 import type { TrainRequest } from "../../training/train.js";
 import type { BackendSource, TrainBackend } from "../../training/trainers.js";
 
@@ -59,23 +59,6 @@ interface TrainFlags {
   cancelOnInterrupt?: boolean;
 }
 
-function int(value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("expected a whole number");
-  return Number(value);
-}
-
-function float(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError("expected a number such as 1e-4");
-  return n;
-}
-
-function sizes(value: string): number[] {
-  const parts = value.split(",").map((p) => p.trim());
-  if (parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError("expected sizes such as 512,768,1024");
-  return parts.map(Number);
-}
-
 /** The flags that shape the training plan (everything else is how to run it). */
 function planOptions(flags: TrainFlags, samplePrompts: string[]): TrainRequest["options"] {
   return {
@@ -114,14 +97,14 @@ export function registerTrain(program: Command, wrap: Wrap): void {
     .option("--backend <backend>", "where to train: local (ai-toolkit on this machine's GPU), replicate (paid, no GPU needed) or test (free rehearsal identity, no LoRA)")
     .option("--ai-toolkit <dir>", "ai-toolkit checkout (default AI_TOOLKIT_DIR or the project config)")
     .option("--model <id>", "base model recipe (default flux1-dev)")
-    .option("--steps <n>", "training steps (default 1500; replicate 1000)", int)
-    .option("--rank <n>", "LoRA rank (default 16 for FLUX.1, 32 for FLUX.2)", int)
-    .option("--lr <rate>", "learning rate (default 1e-4; replicate 4e-4)", float)
+    .option("--steps <n>", "training steps (default 1500; replicate 1000)", wholeNumber("--steps", 0))
+    .option("--rank <n>", "LoRA rank (default 16 for FLUX.1, 32 for FLUX.2)", wholeNumber("--rank", 0))
+    .option("--lr <rate>", "learning rate (default 1e-4; replicate 4e-4)", positiveNumber("--lr"))
     .option("--trigger <word>", "trigger word used in captions and prompts (default ohwx)")
     .option("--class <word>", "class word: person, woman or man (default person)")
-    .option("--sample-every <n>", "render sample images every n steps; 0 disables sampling", int)
+    .option("--sample-every <n>", "render sample images every n steps; 0 disables sampling", wholeNumber("--sample-every", 0))
     .option("--sample-preset <name|file>", "preset the progress samples are composed from", "corporate")
-    .option("--resolution <sizes>", "training resolutions (default 512,768,1024)", sizes)
+    .option("--resolution <sizes>", "training resolutions (default 512,768,1024)", wholeNumberList("--resolution", "512,768,1024"))
     .option("--low-vram", "quantize on the CPU (slower; for GPUs that also drive a display or OOM)")
     .option("--no-low-vram", "never use low-VRAM mode")
     .option("--quantize", "8-bit transformer and text encoder (default below 100 GB of GPU memory)")
@@ -140,17 +123,12 @@ export function registerTrain(program: Command, wrap: Wrap): void {
         const flags = rawFlags as TrainFlags;
         const settings = await ctx.settings(flags.aiToolkit !== undefined ? { aiToolkit: flags.aiToolkit } : {});
         const backend = await trainBackend(ctx, flags, settings);
-        // --backend test registers a labelled rehearsal identity (no LoRA) in its own registry,
-        // `<HEADSHOT_HOME>/test-mode/`, shared with `batch --backend test`: the real registry never
-        // holds one, and real backends refuse it (src/cli/gen-rehearsal.ts).
         const { trainIdentity } = await import("../../training/train.js");
-        const { loadPreset } = await import("../../presets/load.js");
-        const { samplePromptsFromPreset } = await import("../../training/sample-prompts.js");
-        const samplePreset = await loadPreset(flags.samplePreset, { cwd: ctx.cwd, userDirs: settings.presetDirs });
-        const samplePrompts = samplePromptsFromPreset(samplePreset, flags.class ?? "person");
-        const { TrainView, renderTrainDryRun } = await import("../views/train.js");
+        const { samplePromptsFor } = await import("../../training/sample-prompts.js");
+        const samplePrompts = await samplePromptsFor(flags.samplePreset, flags.class ?? "person", { cwd: ctx.cwd, userDirs: settings.presetDirs });
+        const { TrainView, renderTrainDryRun, renderTrainSummary } = await import("../views/train.js");
         const view = new TrainView(ctx.reporter);
-        const request = {
+        const request: TrainRequest = {
           selfiesDir: resolve(ctx.cwd, String(selfiesArg)),
           name: flags.name,
           backend,
@@ -163,45 +141,16 @@ export function registerTrain(program: Command, wrap: Wrap): void {
             ...(flags.destination !== undefined ? { destination: flags.destination } : {}),
             cancelOnInterrupt: Boolean(flags.cancelOnInterrupt),
           },
-          ...(await rehearsalHome(backend, settings, ctx.env)),
+          settings,
+          env: ctx.env,
+          rehearsal: backend === "test",
           // The signal came from the terminal's Ctrl-C when we are interactive: the child got it too.
           childSharesTerminal: ctx.deps.stdinIsTTY && Boolean(ctx.deps.stderr.isTTY),
           options: planOptions(flags, samplePrompts),
         };
         const outcome = await trainIdentity(request, ctx.io(view.handle));
         if (outcome.dryRun) renderTrainDryRun(ctx.reporter, request, outcome);
-        else {
-          const id = backend === "test" && outcome.identity ? await markRehearsal(ctx, request.settings.home.value, outcome.identity) : outcome.identity;
-          ctx.reporter.summary({
-            name: flags.name,
-            backend,
-            alreadyTrained: outcome.alreadyTrained,
-            ...(id ? { lora: id.lora.path, sha256: id.lora.sha256, trigger: id.trigger, recipe: id.recipe, steps: id.training.steps } : {}),
-            ...(id?.replicate ? { replicate: id.replicate } : {}),
-          });
-        }
+        else renderTrainSummary(ctx.reporter, request, outcome);
       }),
     );
-}
-
-/**
- * `--backend test`: settings and environment whose HEADSHOT_HOME is the test-mode registry
- * (batch/identity-step.ts homeFor, the same folder `batch --backend test` uses).
- */
-async function rehearsalHome(backend: string, settings: GlobalSettings, env: CommandContext["env"]): Promise<Pick<TrainRequest, "settings" | "env">> {
-  if (backend !== "test") return { settings, env };
-  const { homeFor } = await import("../../batch/identity-step.js");
-  const home = homeFor(settings.home.value, "test");
-  return { settings: { ...settings, home: { value: home, source: "env", from: "HEADSHOT_HOME" } }, env: { ...env, HEADSHOT_HOME: home } };
-}
-
-/** Records the identity as a rehearsal and tells the person what it can and cannot do. */
-async function markRehearsal(ctx: CommandContext, home: string, identity: Identity): Promise<Identity> {
-  const { saveIdentity } = await import("../../identity/registry.js");
-  const marked: Identity = { ...identity, placeholder: true, rehearsal: true };
-  await saveIdentity(home, marked);
-  ctx.reporter.warn(
-    `"${identity.name}" is a REHEARSAL identity: no LoRA was trained. Use it with \`headshot gen --identity ${identity.name} --backend test\` to preview the workflow from your selfies; real backends refuse it.`,
-  );
-  return marked;
 }

@@ -1,4 +1,5 @@
 /** Small human formats shared by the views (plan, run summary, score table, curation lines). */
+import { percent } from "../../util/percent.js";
 
 export function formatDuration(seconds: number): string {
   if (seconds < 90) return `${Math.max(1, Math.round(seconds))}s`;
@@ -12,5 +13,10 @@ export function formatUsd(usd: number): string {
 
 /** A relative likeness as a whole percentage; "-" when there is none (no face, not scored). */
 export function formatPct(value: number | undefined | null): string {
-  return value === undefined || value === null ? "-" : `${Math.round(value * 100)}%`;
+  return value === undefined || value === null ? "-" : percent(value);
+}
+
+/** Pads a table cell to `width` (longer text is left as is). */
+export function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + " ".repeat(width - text.length);
 }

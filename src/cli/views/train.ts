@@ -99,8 +99,12 @@ export class TrainView {
       }
       case "identity.registered":
         r.success(`identity ${event.name} registered: ${event.file}`);
-        r.result(`${event.name}\t${event.lora}`);
+        r.result(`${event.name}\t${event.lora || "(rehearsal: no LoRA)"}`);
         return;
+      case "identity.rehearsal":
+        return r.warn(
+          `"${event.name}" is a REHEARSAL identity: no LoRA was trained. Use it with \`headshot gen --identity ${event.name} --backend test\` to preview the workflow from your selfies; real backends refuse it.`,
+        );
       default:
         return;
     }
@@ -119,4 +123,16 @@ export function renderTrainDryRun(r: Reporter, req: Pick<TrainRequest, "name" | 
   for (const file of description.files) r.result(`# ${file.path}\n${file.text}`);
   if (description.command) r.result(`# command\n${commandLine(description.command)}`);
   for (const note of notes) r.info(`${r.style("dim", "note")} ${note}`);
+}
+
+/** The `--json` summary of a finished (or already finished) training. */
+export function renderTrainSummary(r: Reporter, req: Pick<TrainRequest, "name" | "backend">, outcome: TrainOutcome): void {
+  const id = outcome.identity;
+  r.summary({
+    name: req.name,
+    backend: req.backend,
+    alreadyTrained: outcome.alreadyTrained,
+    ...(id ? { lora: id.lora.path, sha256: id.lora.sha256, trigger: id.trigger, recipe: id.recipe, steps: id.training.steps } : {}),
+    ...(id?.replicate ? { replicate: id.replicate } : {}),
+  });
 }

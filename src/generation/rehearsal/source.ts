@@ -5,12 +5,13 @@
  * looks least like the person (assets/rehearsal/, see its PROVENANCE.md) for planted identity
  * drift. "Least like" is measured with the scoring API, so a new face model needs no change here.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../errors.js";
 import type { Identity } from "../../identity/registry.js";
 import type { IdentityReference } from "../../scoring/similarity.js";
+import { exists } from "../../util/fs.js";
 import type { RehearsalCrop, RehearsalSource } from "./compose.js";
 
 /** src/generation/rehearsal or dist/generation/rehearsal -> the package's assets/rehearsal. */
@@ -19,13 +20,6 @@ export const REHEARSAL_CACHE_DIR = join("test-mode", "rehearsal");
 
 interface PreparedReport {
   prepared?: Array<{ file: string; kind?: string; faceBox?: [number, number, number, number] }>;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** The crops of a prepared folder (`<root>/images`), close-ups first, from its report.json. */

@@ -17,10 +17,11 @@ export interface AiToolkitJob {
   meta: Record<string, string>;
 }
 
-export function buildJobConfig(plan: TrainPlan): AiToolkitJob {
+/** The `train:` section: optimiser, learning rate, sampling switch, EMA. */
+function trainSection(plan: TrainPlan): Record<string, unknown> {
   const { recipe } = plan;
   const sampling = plan.sampleEvery > 0;
-  const train: Record<string, unknown> = {
+  return {
     batch_size: 1,
     steps: plan.steps,
     gradient_accumulation_steps: 1,
@@ -38,7 +39,12 @@ export function buildJobConfig(plan: TrainPlan): AiToolkitJob {
     ema_config: { use_ema: true, ema_decay: 0.99 },
     dtype: "bf16",
   };
-  const model: Record<string, unknown> = {
+}
+
+/** The `model:` section: the base model of the recipe, quantisation and memory mode. */
+function modelSection(plan: TrainPlan): Record<string, unknown> {
+  const { recipe } = plan;
+  return {
     name_or_path: recipe.model.name_or_path,
     ...(recipe.model.is_flux ? { is_flux: true } : {}),
     ...(recipe.model.arch ? { arch: recipe.model.arch } : {}),
@@ -49,6 +55,27 @@ export function buildJobConfig(plan: TrainPlan): AiToolkitJob {
     low_vram: plan.lowVram,
     ...(recipe.modelKwargs ? { model_kwargs: recipe.modelKwargs } : {}),
   };
+}
+
+/** The `sample:` section: progress samples every `sampleEvery` steps (never, past the last step). */
+function sampleSection(plan: TrainPlan): Record<string, unknown> {
+  return {
+    sampler: "flowmatch",
+    sample_every: plan.sampleEvery > 0 ? plan.sampleEvery : plan.steps + 1,
+    sample_start_step: 0,
+    width: 1024,
+    height: 1024,
+    prompts: plan.samplePrompts,
+    neg: "",
+    seed: 42,
+    walk_seed: true,
+    guidance_scale: plan.recipe.sample.guidance_scale,
+    sample_steps: plan.recipe.sample.sample_steps,
+  };
+}
+
+export function buildJobConfig(plan: TrainPlan): AiToolkitJob {
+  const { recipe } = plan;
   const process: Record<string, unknown> = {
     type: "sd_trainer",
     training_folder: plan.paths.trainingFolder,
@@ -69,21 +96,9 @@ export function buildJobConfig(plan: TrainPlan): AiToolkitJob {
         resolution: plan.resolutions,
       },
     ],
-    train,
-    model,
-    sample: {
-      sampler: "flowmatch",
-      sample_every: sampling ? plan.sampleEvery : plan.steps + 1,
-      sample_start_step: 0,
-      width: 1024,
-      height: 1024,
-      prompts: plan.samplePrompts,
-      neg: "",
-      seed: 42,
-      walk_seed: true,
-      guidance_scale: recipe.sample.guidance_scale,
-      sample_steps: recipe.sample.sample_steps,
-    },
+    train: trainSection(plan),
+    model: modelSection(plan),
+    sample: sampleSection(plan),
   };
   return {
     job: "extension",

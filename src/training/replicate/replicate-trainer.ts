@@ -10,7 +10,7 @@
  */
 import { rm } from "node:fs/promises";
 import { InterruptedError, RemoteApiError, UsageError, isHeadshotError } from "../../errors.js";
-import { sha256File } from "../../identity/registry.js";
+import { sha256File } from "../../util/hash-file.js";
 import {
   canonicalJson,
   createReplicateSession,

@@ -4,7 +4,7 @@
  */
 import { stat } from "node:fs/promises";
 import { JobFailedError } from "../../errors.js";
-import { sha256File } from "../../identity/registry.js";
+import { sha256File } from "../../util/hash-file.js";
 import type { TrainPlan } from "../plan.js";
 import type { RemoteTrainingInfo, TrainEvent, TrainResult } from "../types.js";
 import { billedCost, trainerLabel } from "./options.js";

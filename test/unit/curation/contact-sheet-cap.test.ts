@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONTACT_SHEET_MAX, renderContactSheet } from "../../../src/curation/contact-sheet.js";
+import { CONTACT_SHEET_MAX, renderContactSheet, tileLabels } from "../../../src/curation/contact-sheet.js";
+import { REJECT_MESSAGES } from "../../../src/curation/rejected.js";
 import type { GalleryEntry } from "../../../src/curation/gallery.js";
 
 let dir: string;
@@ -21,5 +22,17 @@ describe("output contact sheet", () => {
     expect(capped.width).toBe(exact.width);
     // Only a line of text ("30 more images: open index.html") is added.
     expect((capped.height ?? 0) - (exact.height ?? 0)).toBeLessThan(60);
+  });
+});
+
+describe("contact sheet tile labels", () => {
+  it("say why a set-aside image was set aside, in a few words; kept images carry no reason", () => {
+    const score = { relative: 0.52, verdict: "not_you" } as unknown as GalleryEntry["score"];
+    const setAside = tileLabels({ file: "img/corporate-0003.png", kept: false, score, rejectedReason: REJECT_MESSAGES.below_min_similarity } as unknown as GalleryEntry);
+    expect(setAside).toMatchObject({ score: "52% not you · set aside", why: "why: not enough like you", file: "corporate-0003.png", colour: "#c0392b" });
+    expect(tileLabels({ file: "a.png", kept: false, rejectedReason: REJECT_MESSAGES.too_soft } as unknown as GalleryEntry).why).toBe("why: too soft (blurry face)");
+    // A reason written by hand (e.g. found in rejected/ by `score`) is shown as it is, shortened to the tile.
+    expect(tileLabels({ file: "a.png", kept: false, rejectedReason: "moved here by hand" } as unknown as GalleryEntry).why).toBe("why: moved here by hand");
+    expect(tileLabels({ file: "a.png", kept: true, score: { relative: 0.97, verdict: "match" }, rejectedReason: "stale" } as unknown as GalleryEntry)).toMatchObject({ score: "97% match", why: "" });
   });
 });

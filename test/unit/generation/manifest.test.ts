@@ -3,7 +3,9 @@ import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManifestStore, readManifest, repairManifest, sha256OfFile, type Manifest, type ManifestEntry } from "../../../src/generation/manifest.js";
+import { ManifestStore, readManifest, type Manifest, type ManifestEntry } from "../../../src/generation/manifest.js";
+import { repairManifest } from "../../../src/generation/manifest-repair.js";
+import { sha256File as sha256OfFile } from "../../../src/util/hash-file.js";
 
 let dir: string;
 beforeEach(async () => {

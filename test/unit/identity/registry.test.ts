@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { identityPaths } from "../../../src/identity/paths.js";
-import { embeddingCentroid, findIdentity, getIdentity, listIdentities, removeIdentity, saveIdentity, sha256File, type Identity } from "../../../src/identity/registry.js";
+import { embeddingCentroid, findIdentity, getIdentity, listIdentities, removeIdentity, saveIdentity, type Identity } from "../../../src/identity/registry.js";
+import { sha256File } from "../../../src/util/hash-file.js";
 
 let home: string;
 beforeEach(async () => {

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backoffDelay, createRetryFetch, networkErrorCode, RateLimiter, type Clock } from "../../../src/replicate/retry-fetch.js";
+import type { Clock } from "../../../src/replicate/clock.js";
+import { RateLimiter } from "../../../src/replicate/rate-limiter.js";
+import { createRetryFetch } from "../../../src/replicate/retry-fetch.js";
+import { backoffDelay, networkErrorCode } from "../../../src/replicate/retry-rules.js";
 import { parseResetsIn, parseRetryAfter } from "../../../src/replicate/errors.js";
 import { createRedactor, getAccount, Predictions } from "../../../src/replicate/index.js";
 import type { ReplicateEmulator } from "../../support/replicate-emulator/index.js";

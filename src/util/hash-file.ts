@@ -1,0 +1,9 @@
+/** The sha256 of a file, streamed (LoRAs are hundreds of MB): manifests, identities, uploads. */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
