@@ -1,12 +1,14 @@
 /**
  * The storm: 100 predictions while 30% of creates are throttled, some GETs fail and some sockets
  * drop. All must complete, no input may be created twice, and the total number of requests must
- * stay within 1.5x of the same batch without faults.
+ * stay within 1.5x of the same batch without faults. Polls answered "still running" are left out
+ * of that count: how many there are depends on the machine's load (wall clock), not on the faults.
  */
 import pLimit from "p-limit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson, downloadOutput, Predictions } from "../../../src/replicate/index.js";
 import type { ReplicateEmulator } from "../../support/replicate-emulator/index.js";
+import type { LoggedRequest } from "../../support/replicate-emulator/router.js";
 import { sessionFor, tempDir, withEmulator } from "./helpers.js";
 
 const COUNT = 100;
@@ -17,6 +19,12 @@ beforeAll(async () => {
   emu = await withEmulator({ latencyMs: 150, imageLongSide: 16, seed: 7 });
 });
 afterAll(async () => emu.close());
+
+/** A poll whose answer was "not finished yet": its count follows the clock, not the client's logic. */
+function stillRunning(r: LoggedRequest): boolean {
+  const status = (r.response as { status?: unknown } | undefined)?.status;
+  return r.method === "GET" && r.route === "/predictions/{prediction_id}" && !r.fault && r.status === 200 && (status === "starting" || status === "processing");
+}
 
 async function batch(label: string, dir: string): Promise<{ ids: string[]; requests: number }> {
   emu.clearLog();
@@ -32,7 +40,7 @@ async function batch(label: string, dir: string): Promise<{ ids: string[]; reque
       }),
     ),
   );
-  return { ids, requests: emu.requests.length };
+  return { ids, requests: emu.requests.filter((r) => !stillRunning(r)).length };
 }
 
 describe("storm", () => {
