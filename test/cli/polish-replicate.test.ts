@@ -12,8 +12,8 @@ import { readXmpFields } from "../../src/generation/xmp.js";
 import { REAL_ESRGAN_VERSION } from "../../src/polish/upscale.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
 import { runCli } from "../support/run-cli.js";
-import { compareOutsideInside, polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
-import { addFineTunedModel, answerWith, modelAnswers } from "../support/polish/replicate.js";
+import { compareOutsideInside, POLISHED_DIR } from "../support/polish/workspace.js";
+import { answerWith, modelAnswers, replicatePolishWorkspace } from "../support/polish/replicate.js";
 import { generatedLike } from "../unit/scoring/build-outputs.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,10 +25,7 @@ let emu: ReplicateEmulator;
 let version: string;
 beforeAll(async () => {
   emu = await startReplicateEmulator({ latencyMs: 200, preferWaitUnitMs: 20, outputImage: answerWith({ ...(await modelAnswers()), portrait: await generatedLike("collins", "full") }) });
-  version = addFineTunedModel(emu, "jane-face");
-  const ws = await polishWorkspace("headshot-polish-rep-", { backend: "replicate", replicate: { version } });
-  dir = ws.dir;
-  env = { ...ws.env, REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl };
+  ({ dir, version, env } = await replicatePolishWorkspace("headshot-polish-rep-", emu, "jane-face"));
 }, 180_000);
 afterAll(async () => {
   await emu.close();

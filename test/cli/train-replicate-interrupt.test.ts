@@ -8,22 +8,20 @@ import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultFaults } from "../support/replicate-emulator/faults.js";
-import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
-import { runCli, tempWorkspace, type CliResult } from "../support/run-cli.js";
-import { remoteState, waitUntil, writeSelfies } from "../unit/training-replicate/support.js";
+import type { ReplicateEmulator } from "../support/replicate-emulator/index.js";
+import { runCli, type CliResult } from "../support/run-cli.js";
+import { replicateTrainWorkspace, type ReplicateTrainWorkspace } from "../support/replicate-train-workspace.js";
+import { remoteState, waitUntil } from "../unit/training-replicate/support.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
-let ws: Awaited<ReturnType<typeof tempWorkspace>>;
+let ws: ReplicateTrainWorkspace["ws"];
 let emu: ReplicateEmulator;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  ws = await tempWorkspace("headshot-train-rep-int-");
-  emu = await startReplicateEmulator({ trainingMs: 2500, seed: 11 });
-  env = { HEADSHOT_HOME: ws.home, REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl, HEADSHOT_REPLICATE_POLL_MS: "60" };
-  await writeSelfies(join(ws.dir, "selfies"));
+  ({ ws, emu, env } = await replicateTrainWorkspace("headshot-train-rep-int-", { trainingMs: 2500, seed: 11 }));
 });
 afterAll(async () => {
   await emu.close();

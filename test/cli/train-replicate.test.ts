@@ -10,21 +10,19 @@ import yauzl from "yauzl";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { defaultFaults } from "../support/replicate-emulator/faults.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
-import { runCli, tempWorkspace } from "../support/run-cli.js";
-import { readTar, remoteState, sha256, writeSelfies } from "../unit/training-replicate/support.js";
+import { runCli } from "../support/run-cli.js";
+import { replicateTrainWorkspace, type ReplicateTrainWorkspace } from "../support/replicate-train-workspace.js";
+import { readTar, remoteState, sha256 } from "../unit/training-replicate/support.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
-let ws: Awaited<ReturnType<typeof tempWorkspace>>;
+let ws: ReplicateTrainWorkspace["ws"];
 let emu: ReplicateEmulator;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  ws = await tempWorkspace("headshot-train-rep-");
-  emu = await startReplicateEmulator({ trainingMs: 600, seed: 7 });
-  env = { HEADSHOT_HOME: ws.home, REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl, HEADSHOT_REPLICATE_POLL_MS: "60" };
-  await writeSelfies(join(ws.dir, "selfies"));
+  ({ ws, emu, env } = await replicateTrainWorkspace("headshot-train-rep-", { trainingMs: 600, seed: 7 }));
 });
 afterAll(async () => {
   await emu.close();

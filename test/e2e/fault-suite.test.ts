@@ -25,6 +25,12 @@ import { seededRandom } from "../support/replicate-emulator/http.js";
 import { BIN, onJsonLines, type Json } from "../support/cli-binary.js";
 
 const STANDINS = join(process.cwd(), "test", "support", "python-standins");
+/**
+ * A safety net, not a measurement: one batch run (six people, trainings included) took over 120 s
+ * on a 2-core machine at load 19 with a second test file running beside it. The test's own
+ * timeout is a generous multiple of it; afterAll kills what is still running.
+ */
+const RUN_TIMEOUT_MS = 300_000;
 /** kill -9s in the kill phase (a run that finishes before its kill moment does not count). */
 const KILLS = 22;
 
@@ -118,7 +124,7 @@ interface Run {
 
 /** Runs `headshot --json batch team.yaml`; SIGKILLs it after `killAfterMs` (or when `killWhen` says). */
 async function batch(extraEnv: Record<string, string> = {}, kill: { afterMs?: number; when?: (lines: Json[]) => boolean; delayMs?: number } = {}, args: string[] = []): Promise<Run> {
-  const child: ResultPromise = execa("node", [BIN, "--json", "batch", "team.yaml", ...args], { cwd: dir, env: { ...env, ...extraEnv }, extendEnv: false, reject: false, stdin: "ignore", buffer: { stdout: false, stderr: true }, timeout: 120_000 });
+  const child: ResultPromise = execa("node", [BIN, "--json", "batch", "team.yaml", ...args], { cwd: dir, env: { ...env, ...extraEnv }, extendEnv: false, reject: false, stdin: "ignore", buffer: { stdout: false, stderr: true }, timeout: RUN_TIMEOUT_MS });
   const started = Date.now();
   const lines: Json[] = [];
   let killed = false;
@@ -159,7 +165,7 @@ async function walk(root: string): Promise<string[]> {
 }
 
 describe("headshot batch fault suite", () => {
-  it("loses nothing and pays nothing twice under storms, failures, a full disk and 20+ kill -9s", { timeout: 300_000 }, async () => {
+  it("loses nothing and pays nothing twice under storms, failures, a full disk and 20+ kill -9s", { timeout: 900_000 }, async () => {
     const tally = { faults: {} as Record<string, number>, killsSurvived: 0, imagesLost: 0, duplicates: 0, remadeAfterExpiry: 0, runs: 0 };
     const count = (fault: string, n = 1) => (tally.faults[fault] = (tally.faults[fault] ?? 0) + n);
     const expiredRemakes = new Map<string, number>();

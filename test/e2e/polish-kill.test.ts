@@ -11,8 +11,8 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REAL_ESRGAN_VERSION } from "../../src/polish/upscale.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
-import { polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
-import { addFineTunedModel, answerWith, modelAnswers } from "../support/polish/replicate.js";
+import { POLISHED_DIR } from "../support/polish/workspace.js";
+import { answerWith, modelAnswers, replicatePolishWorkspace } from "../support/polish/replicate.js";
 import { BIN, jsonLines, runAndKill, type Json } from "../support/cli-binary.js";
 
 let dir: string;
@@ -22,10 +22,7 @@ let version: string;
 beforeAll(async () => {
   // Predictions outlast the held create (wait=10 -> 300 ms here), so ids are recorded before waiting.
   emu = await startReplicateEmulator({ latencyMs: 2500, preferWaitUnitMs: 30, seed: 17, outputImage: answerWith(await modelAnswers()) });
-  version = addFineTunedModel(emu, "kill-face");
-  const ws = await polishWorkspace("headshot-e2e-polish-", { backend: "replicate", replicate: { version } });
-  dir = ws.dir;
-  env = { ...ws.env, REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl };
+  ({ dir, version, env } = await replicatePolishWorkspace("headshot-e2e-polish-", emu, "kill-face"));
 }, 180_000);
 afterAll(async () => {
   await emu.close();

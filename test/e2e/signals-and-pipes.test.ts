@@ -11,7 +11,7 @@ import { execa } from "execa";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeSelfies } from "../support/batch/workspace.js";
 import { fakeEnv, makeFakeCheckout } from "../support/fake-ai-toolkit/harness.js";
-import { BIN, jsonLines, onJsonLines } from "../support/cli-binary.js";
+import { BIN, jsonLines, onJsonLines, type Json } from "../support/cli-binary.js";
 
 let dir: string;
 let env: Record<string, string>;
@@ -58,6 +58,26 @@ describe("R5: a closed stdout ends the command quietly", () => {
   });
 });
 
+/**
+ * Runs the CLI, sends SIGTERM on the first JSON line `when` accepts, and checks that the command
+ * stopped as interrupted: exit 130 (not killed, not timed out) with E_INTERRUPTED in the summary.
+ */
+async function terminatedOn(args: string[], runEnv: Record<string, string>, when: (line: Json) => boolean): Promise<void> {
+  const child = execa("node", [BIN, ...args], { cwd: dir, env: runEnv, extendEnv: true, reject: false, timeout: 90_000 });
+  let sent = false;
+  onJsonLines(child.stdout, (line) => {
+    if (!sent && when(line)) {
+      sent = true;
+      child.kill("SIGTERM");
+    }
+  });
+  const r = await child;
+  expect(sent).toBe(true);
+  expect(r.timedOut).toBe(false);
+  expect(r.exitCode, `${String(r.signal)} ${String(r.stderr)}`).toBe(130);
+  expect(jsonLines(String(r.stdout)).at(-1)).toMatchObject({ type: "summary", error: { code: "E_INTERRUPTED" } });
+}
+
 describe("SIGTERM stops a working command (exit 130, resumable)", () => {
   it.each([
     ["check", ["--json", "check", "selfies"], "progress"],
@@ -66,20 +86,7 @@ describe("SIGTERM stops a working command (exit 130, resumable)", () => {
   ])("%s", { timeout: 120_000 }, async (_name, args, firstEvent) => {
     await writeSelfies(join(dir, "selfies"));
     await writeFile(join(dir, "team.yaml"), "people:\n  - name: ann\n    selfies: ./selfies\n    presets: [{preset: corporate, count: 20}]\n");
-    const child = execa("node", [BIN, ...args], { cwd: dir, env: { ...env, HEADSHOT_TEST_DELAY_MS: "300" }, extendEnv: true, reject: false, timeout: 90_000 });
-    let sent = false;
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (!sent && chunk.toString("utf8").includes(`"type":"${firstEvent}"`)) {
-        sent = true;
-        child.kill("SIGTERM");
-      }
-    });
-    const r = await child;
-    expect(sent).toBe(true);
-    expect(r.timedOut).toBe(false);
-    expect(r.exitCode, `${String(r.signal)} ${String(r.stderr)}`).toBe(130);
-    const last = JSON.parse(String(r.stdout).trim().split("\n").at(-1) ?? "{}") as { type?: string; error?: { code?: string } };
-    expect(last).toMatchObject({ type: "summary", error: { code: "E_INTERRUPTED" } });
+    await terminatedOn(args, { ...env, HEADSHOT_TEST_DELAY_MS: "300" }, (line) => line.type === firstEvent);
   });
 });
 
@@ -99,25 +106,13 @@ describe("SIGTERM stops train (exit 130): the trainer goes with it, the checkpoi
     await writeSelfies(join(dir, "selfies"));
     const toolkit = await makeFakeCheckout(dir);
     const trainEnv = { ...(fakeEnv() as Record<string, string>), HOME: dir, HEADSHOT_HOME: env.HEADSHOT_HOME as string, AI_TOOLKIT_DIR: toolkit };
-    const args = [BIN, "--json", "train", "./selfies", "--name", "tia", "--backend", "local", "--steps", "20"];
+    const args = ["--json", "train", "./selfies", "--name", "tia", "--backend", "local", "--steps", "20"];
     // The fake trainer sleeps (interruptibly) at step 13, so the signal lands mid-training.
-    const child = execa("node", args, { cwd: dir, env: { ...trainEnv, FAKE_AITK_HANG_AT_STEP: "13" }, extendEnv: true, reject: false, timeout: 120_000 });
-    let sent = false;
-    onJsonLines(child.stdout, (line) => {
-      if (!sent && line.type === "train.checkpoint" && line.step === 10) {
-        sent = true;
-        child.kill("SIGTERM");
-      }
-    });
-    const r = await child;
-    expect(sent).toBe(true);
-    expect(r.timedOut).toBe(false);
-    expect(r.exitCode, `${String(r.signal)} ${String(r.stderr)}`).toBe(130);
-    expect(jsonLines(String(r.stdout)).at(-1)).toMatchObject({ type: "summary", error: { code: "E_INTERRUPTED" } });
+    await terminatedOn(args, { ...trainEnv, FAKE_AITK_HANG_AT_STEP: "13" }, (line) => line.type === "train.checkpoint" && line.step === 10);
     // The CLI waited for its trainer: no run.py of this checkout is left running.
     expect(await processesWith(join(toolkit, "run.py"))).toEqual([]);
 
-    const again = await execa("node", args, { cwd: dir, env: trainEnv, extendEnv: true, reject: false, timeout: 120_000 });
+    const again = await execa("node", [BIN, ...args], { cwd: dir, env: trainEnv, extendEnv: true, reject: false, timeout: 90_000 });
     expect(again.exitCode, String(again.stderr)).toBe(0);
     const lines = jsonLines(String(again.stdout));
     expect(lines.find((l) => l.type === "train.start")).toMatchObject({ name: "tia", resumeFromStep: 10 });
