@@ -5,8 +5,9 @@
  */
 import { escapeHtml, relativeUrl } from "../curation/gallery-html.js";
 import type { PolishEntry, PolishManifest } from "./manifest.js";
+import { percent } from "../util/percent.js";
 
-const pct = (v: number | undefined): string => (v === undefined ? "-" : `${Math.round(v * 100)}%`);
+const pct = (v: number | undefined): string => (v === undefined ? "-" : percent(v));
 
 function card(entry: PolishEntry): string {
   if (!entry.after || !entry.scores) return "";

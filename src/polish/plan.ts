@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { DEFAULT_GENERATION, type GenerationSettings, type PolishPresetSettings } from "../presets/schema.js";
 import { DEFAULT_CROP_FACTOR } from "./geometry.js";
+import { percent as pct } from "../util/percent.js";
 
 export interface PolishSettings {
   /**
@@ -116,7 +117,6 @@ export function keepPolished(before: { relative?: number | undefined; faces: num
   }
   if (before.relative === undefined) return { keep: true, reason: "the original had no scorable face; the polished one does" };
   const drop = before.relative - after.relative;
-  const pct = (v: number) => `${Math.round(v * 100)}%`;
   if (drop > margin) {
     return { keep: false, reason: `likeness dropped from ${pct(before.relative)} to ${pct(after.relative)} (more than the ${pct(margin)} margin)` };
   }

@@ -1,8 +1,8 @@
 /** `headshot polish <folder>`: the face detail pass (and optional upscale) that finishes headshots. */
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
 import type { Wrap } from "../context.js";
 import type { PolishCliOptions } from "../../polish/options.js";
-import { oneOf, wholeNumber } from "../parsers.js";
+import { decimal, oneOf, wholeNumber } from "../parsers.js";
 
 const EXAMPLES = `
 Examples:
@@ -25,16 +25,6 @@ Exit codes: 0 done, 2 bad options, 4 Replicate refused, 5 some images failed, 13
 `;
 
 
-function fraction(flag: string, min: number, max: number): (raw: string) => number {
-  return (raw) => {
-    const value = Number(raw.trim());
-    if (raw.trim() === "" || !Number.isFinite(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`${flag} must be a number from ${min} to ${max} (got "${raw}").`);
-    }
-    return value;
-  };
-}
-
 export function registerPolish(program: Command, wrap: Wrap): void {
   program
     .command("polish")
@@ -42,10 +32,10 @@ export function registerPolish(program: Command, wrap: Wrap): void {
     .argument("<folder>", "folder of headshots (gen's output; the kept images at its top level)")
     .requiredOption("-i, --identity <name>", "trained identity whose LoRA repaints the face (headshot identities list)")
     .addOption(new Option("--backend <name>", "where the face pass runs").choices(["replicate", "local", "test"]).default("replicate"))
-    .option("--strength <s>", "how much of the face region may be redrawn, 0.05-0.9", fraction("--strength", 0.05, 0.9), 0.35)
-    .option("--upscale <x>", "enlarge the final image by this factor, 1-4 (0 = off)", fraction("--upscale", 0, 4), 0)
+    .option("--strength <s>", "how much of the face region may be redrawn, 0.05-0.9", decimal("--strength", 0.05, 0.9), 0.35)
+    .option("--upscale <x>", "enlarge the final image by this factor, 1-4 (0 = off)", decimal("--upscale", 0, 4), 0)
     .option("--upscaler <kind>", "auto (Real-ESRGAN with --backend replicate, else resize), resize (offline, not AI) or replicate", oneOf("--upscaler", ["auto", "resize", "replicate"] as const), "auto")
-    .option("--margin <r>", "largest likeness drop (relative) that still keeps the polished version", fraction("--margin", 0, 1), 0.03)
+    .option("--margin <r>", "largest likeness drop (relative) that still keeps the polished version", decimal("--margin", 0, 1), 0.03)
     .option("--seed <n>", "base seed of the face passes (each face's seed is recorded)", wholeNumber("--seed", 0, 2_147_483_646), 0)
     .option("-p, --preset <name|file>", "take the face prompt's skin and lighting words, and the face pass's steps, guidance and LoRA scale, from this preset")
     .option("--lora-url <url>", "where a locally trained identity's LoRA is hosted (as for gen)")

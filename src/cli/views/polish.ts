@@ -7,8 +7,9 @@ import type { ProgressHandle, Reporter } from "../reporter.js";
 import type { PolishFolderEvent, PolishFolderResult } from "../../polish/polish-folder.js";
 import type { LocalRunEvent } from "../../generation/local/backend-setup.js";
 import { jsonWorthy, renderLocalEvent } from "./local-gen.js";
+import { percent } from "../../util/percent.js";
 
-const pct = (v: number | undefined): string => (v === undefined ? "-" : `${Math.round(v * 100)}%`);
+const pct = (v: number | undefined): string => (v === undefined ? "-" : percent(v));
 
 export class PolishView {
   private progress: ProgressHandle | undefined;
