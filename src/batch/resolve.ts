@@ -9,6 +9,9 @@ import { CURATION_FLAG_KEYS, type BatchPerson, type CurationFlags, type PresetEn
 
 export type BatchBackend = "replicate" | "local" | "test";
 
+/** How near a value was written to the preset run: 2 the preset entry, 1 the person, 0 `defaults`. */
+type Level = 0 | 1 | 2;
+
 export const DEFAULT_OUT = "./headshots";
 export const DEFAULT_BATCH_CONCURRENCY = 6;
 export const DEFAULT_BACKEND: BatchBackend = "replicate";
@@ -19,6 +22,8 @@ export interface ResolvedPreset {
   /** As written in the batch file (for messages). */
   written: string;
   count: number | undefined;
+  /** Where `count` was written: 2 the entry, 1 the person, 0 `defaults` (see `generateOptionsFor`). */
+  countLevel: Level;
   set: string[];
   /** Curation flags this entry sets itself (over the person's); absent when it sets none. */
   flags?: CurationFlags;
@@ -42,6 +47,8 @@ export interface ResolvedPerson {
   minSimilarity: number | undefined;
   crops: boolean;
   until: number | undefined;
+  /** Where `until` was written: 1 the person, 0 `defaults`. */
+  untilLevel: Level;
   maxCount: number | undefined;
   /** The per-preset-run spend cap (gen --budget), not the batch's `budget:`. */
   runBudget: number | undefined;
@@ -85,12 +92,13 @@ function setList(set: Record<string, string | number | boolean> | undefined): st
     .map(([k, v]) => `${k}=${String(v)}`);
 }
 
-function resolvePreset(entry: PresetEntry, dir: string, count: number | undefined): ResolvedPreset {
+function resolvePreset(entry: PresetEntry, dir: string, count: number | undefined, countLevel: Level): ResolvedPreset {
   const written = typeof entry === "string" ? entry : entry.preset;
   const ref = looksLikeFile(written) && !isAbsolute(written) ? resolve(dir, written) : written;
-  if (typeof entry === "string") return { ref, written, count, set: [] };
+  if (typeof entry === "string") return { ref, written, count, countLevel, set: [] };
   const flags = Object.fromEntries(CURATION_FLAG_KEYS.filter((k) => entry[k] !== undefined).map((k) => [k, entry[k]])) as CurationFlags;
-  return { ref, written, count: entry.count ?? count, set: setList(entry.set), ...(Object.keys(flags).length ? { flags } : {}) };
+  const own = entry.count !== undefined;
+  return { ref, written, count: own ? entry.count : count, countLevel: own ? 2 : countLevel, set: setList(entry.set), ...(Object.keys(flags).length ? { flags } : {}) };
 }
 
 export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBackend | undefined; cwd: string }): ResolvedBatch {
@@ -98,7 +106,8 @@ export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBack
   const defaults = batch.defaults ?? {};
   const people = batch.people.map((p: BatchPerson): ResolvedPerson => {
     const count = p.count ?? defaults.count;
-    const presets = (p.presets ?? defaults.presets ?? []).map((entry) => resolvePreset(entry, dir, count));
+    const countLevel: Level = p.count !== undefined ? 1 : 0;
+    const presets = (p.presets ?? defaults.presets ?? []).map((entry) => resolvePreset(entry, dir, count, countLevel));
     const fileBackend = p.backend ?? defaults.backend ?? DEFAULT_BACKEND;
     return {
       name: p.name,
@@ -115,6 +124,7 @@ export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBack
       minSimilarity: p.minSimilarity ?? defaults.minSimilarity,
       crops: p.crops ?? defaults.crops ?? false,
       until: p.until ?? defaults.until,
+      untilLevel: p.until !== undefined ? 1 : 0,
       maxCount: p.maxCount ?? defaults.maxCount,
       runBudget: p.budget ?? defaults.budget,
       score: p.score ?? defaults.score,
@@ -134,11 +144,14 @@ export function resolveBatch(loaded: LoadedBatch, options: { backend?: BatchBack
 /** The batch entry as `gen` options: the same curation flags, meaning the same (README "Batch files"). */
 export function generateOptionsFor(person: ResolvedPerson, entry: ResolvedPreset, identity: string, dir: string, concurrency: number): GenerateOptions {
   const flags = presetFlags(person, entry);
+  // --until plans --max-count images, so a count written farther out than the until does not
+  // apply; one written at the until's level or nearer is passed on, and gen refuses the pair.
+  const untilLevel: Level = entry.flags?.until !== undefined ? 2 : person.untilLevel;
+  const countApplies = entry.count !== undefined && (flags.until === undefined || entry.countLevel >= untilLevel);
   return {
     preset: entry.ref,
     identity,
-    // --until plans --max-count images: an inherited count does not apply (gen refuses both).
-    ...(flags.until === undefined && entry.count !== undefined ? { count: entry.count } : {}),
+    ...(countApplies ? { count: entry.count } : {}),
     out: dir,
     set: entry.set,
     ...(person.format ? { format: person.format } : {}),

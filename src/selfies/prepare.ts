@@ -15,9 +15,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import pLimit from "p-limit";
 import { InterruptedError, SelfiesRejectedError, UsageError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { mapLimited } from "../util/map-limited.js";
 import { renderContactSheet } from "./contact-sheet.js";
 import { CLOSEUP_SPAN, OUTPUT_SIZE, WIDE_SPAN, cropRegion, faceInOutput, pickWide, type Box } from "./crop-geometry.js";
 import { decoding, openImage } from "./decode.js";
@@ -153,8 +153,7 @@ export async function prepareTrainingSet(report: CheckReport, outDir: string, op
   const imagesDir = join(staging, "images");
   await mkdir(imagesDir, { recursive: true });
   try {
-    const limit = pLimit(2);
-    const prepared = await Promise.all(usable.map((image, index) => limit(() => prepareImage(image, index, wide.has(index) ? "wide" : "closeup", imagesDir, options))));
+    const prepared = await mapLimited(usable, 2, (image, index) => prepareImage(image, index, wide.has(index) ? "wide" : "closeup", imagesDir, options));
     const hash = createHash("sha256");
     for (const p of prepared) hash.update(`${p.file}\0${p.sha256}\0${p.caption}\n`);
     const datasetHash = hash.digest("hex");
@@ -181,7 +180,8 @@ export async function prepareTrainingSet(report: CheckReport, outDir: string, op
       contactSheetPath: join(root, "contact-sheet.png"),
     };
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
+    // The first error is the one to report: a failed clean-up must not replace it.
+    await rm(staging, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
     throw error;
   }
 }

@@ -37,6 +37,21 @@ describe("batch curation flags", () => {
     expect(optionsOf({ count: 5 }, {}, {}).count).toBe(5);
   });
 
+  it.each([
+    ["count and until on the same entry", {}, {}, { count: 3, until: 2 }],
+    ["count and until on the same person", {}, { count: 3, until: 2 }, {}],
+    ["count on the entry, until on the person", {}, { until: 2 }, { count: 3 }],
+    ["count and until in defaults", { count: 3, until: 2 }, {}, {}],
+  ])("%s is refused like gen --until --count", (_name, defaults, person, entry) => {
+    const options = optionsOf(defaults, person, entry);
+    expect(options.count).toBe(3);
+    expect(() => checkGenerateOptions(options)).toThrow(/--until/);
+  });
+
+  it("a count on the person does not apply under an until on the entry", () => {
+    expect(optionsOf({}, { count: 3 }, { until: 2 }).count).toBeUndefined();
+  });
+
   it("passes gen's checks the same way: score: false with keepBest is refused with gen's words", () => {
     expect(() => checkGenerateOptions(optionsOf({ score: false }, {}, { keepBest: 2 }))).toThrow(/--no-score cannot be combined with --keep-best/);
     expect(() => checkGenerateOptions(optionsOf({}, {}, { maxCount: 4 }))).toThrow(/--max-count caps --until/);

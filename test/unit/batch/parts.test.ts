@@ -64,8 +64,8 @@ describe("resolving a batch file", () => {
     const [jane, sam] = r.people;
     expect(jane).toMatchObject({ selfies: "/team/selfies/jane", identity: "jane", trains: true, backend: "replicate", classWord: "woman", crops: true });
     expect(jane?.presets).toEqual([
-      { ref: "/team/presets/brand.yaml", written: "./presets/brand.yaml", count: 5, set: [] },
-      { ref: "linkedin", written: "linkedin", count: 2, set: ["a=1", "lighting.setup=rembrandt"] },
+      { ref: "/team/presets/brand.yaml", written: "./presets/brand.yaml", count: 5, countLevel: 0, set: [] },
+      { ref: "linkedin", written: "linkedin", count: 2, countLevel: 2, set: ["a=1", "lighting.setup=rembrandt"] },
     ]);
     expect(sam).toMatchObject({ selfies: undefined, identity: "sam-id", trains: false, backend: "local", presets: [{ ref: "executive", count: 3, set: [] }] });
   });
