@@ -36,14 +36,18 @@ const isTerminal = (event: RunEvent) => event.type === "image.done" || event.typ
 export function presetRunSlots(state: RunState): RunSlots {
   const { input, manifest, outcome, dir } = state;
   const { person } = input;
-  return async (plan, start) => {
+  return async (plan, start, complete) => {
     if (plan.preset.hash !== state.preset.hash) throw new Error(`preset ${state.preset.name} changed while the batch was running`);
-    const remaining = plan.images.filter((image) => manifest?.images[image.key]?.status !== "done" || !manifest.images[image.key]?.file).length;
-    if (remaining === 0 && !(manifest && Object.values(manifest.images).some((e) => e.status !== "done"))) {
+    // Every image done on disk: straight to the outcome, without the engine, a slot or a reservation.
+    const done = manifest ? await complete() : undefined;
+    if (done) {
       state.skipped = true;
       input.onEvent({ type: "preset.skipped", person: person.name, preset: outcome.preset, dir, images: plan.images.length });
-      return start(1);
+      return done;
     }
+    const { doneOnDisk } = await import("../generation/complete-run.js");
+    let remaining = 0;
+    for (const image of plan.images) if (!(await doneOnDisk(manifest?.images[image.key], dir))) remaining++;
     const estimateUsd = await reservationUsd(plan, remaining, input, outcome.costUsd);
     const reservation = input.budget.reserve(estimateUsd);
     if (!reservation) throw new BudgetStop(`${remaining} image${remaining === 1 ? "" : "s"} of ${person.name}/${outcome.preset}`, estimateUsd, input.budget);

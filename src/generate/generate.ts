@@ -33,9 +33,14 @@ export type GenerateEvent = RunEvent | CurationEvent | LockTakeoverEvent | Polis
 
 /**
  * Runs the engine: `start(concurrency, tap)` starts it with that many images in flight, `tap`
- * seeing each of its events. A batch wraps it in its prediction slots and budget reservation.
+ * seeing each of its events; `complete()` is the output without the engine when every image is
+ * already done (else undefined). A batch wraps them in its prediction slots and budget reservation.
  */
-export type RunSlots = (plan: GenPlan, start: (concurrency: number, tap?: (event: RunEvent) => void) => Promise<RunGenOutput>) => Promise<RunGenOutput>;
+export type RunSlots = (
+  plan: GenPlan,
+  start: (concurrency: number, tap?: (event: RunEvent) => void) => Promise<RunGenOutput>,
+  complete: () => Promise<RunGenOutput | undefined>,
+) => Promise<RunGenOutput>;
 
 /** What a caller that already holds them hands in (a batch preset); `gen` looks them up itself. */
 export interface GenerateInjected {
@@ -198,11 +203,11 @@ async function afterRun(req: GenerateRequest, io: UseCaseIo<GenerateEvent>, prep
   const due = curationDue(result, curation, options) && !(cache && (await cache.fresh()));
   const curated = due
     ? await faces(() =>
-        finishCuration(curation, { plan, store: output.opened.store, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), place, options, resume, look: inject?.curation }, io),
+        finishCuration(curation, { plan, store: output.opened.store, placeholder: output.placeholder, rehearsal: Boolean(rehearsal), place, options, resume, look: inject?.curation }, io),
       )
     : undefined;
   if (curated) await cache?.remember();
-  const context: RunContext = { plan, modelRef: output.modelRef, backend: options.backend, placeholder: output.generator.placeholder, rehearsal: Boolean(rehearsal), resume, references: output.references, manifest: output.opened.store.path };
+  const context: RunContext = { plan, modelRef: output.modelRef, backend: options.backend, placeholder: output.placeholder, rehearsal: Boolean(rehearsal), resume, references: output.references, manifest: output.opened.store.path };
   const report = reportRun(result, context);
   const batch: Record<string, unknown> = { dryRun: false, ...summaryBase(plan), ...report.data, ...(curated ? { curation: curated.data } : {}) };
   const stop = result.interrupted ? undefined : curationStop(result, curation, options, { outDir: plan.outDir, resume, failureDetails: report.failureDetails });
@@ -257,7 +262,8 @@ async function runPlan(req: GenerateRequest, run: RunInput, io: UseCaseIo<Genera
     });
   try {
     const slots = req.inject?.runSlots;
-    return await (slots ? slots(run.plan, start) : start(run.concurrency));
+    const complete = async () => (await import("../generation/complete-run.js")).completeRun(run.plan, options.backend, run.gate);
+    return await (slots ? slots(run.plan, start, complete) : start(run.concurrency));
   } catch (error) {
     if (error instanceof InterruptedError || io.signal.aborted) {
       throw new InterruptedError("Interrupted before any image was made.", { hint: `re-run to resume: ${run.resume}` });

@@ -66,7 +66,10 @@ export interface RunGenInput {
 export interface RunGenOutput {
   result: EngineResult;
   opened: OpenedBatch;
-  generator: Generator;
+  /** Undefined when nothing ran: every image was already done (complete-run.ts). */
+  generator: Generator | undefined;
+  /** The images are placeholders (the test backend). */
+  placeholder: boolean;
   modelRef: string;
   references?: ManifestReference[] | undefined;
 }
@@ -199,7 +202,7 @@ export async function runGeneration(input: RunGenInput): Promise<RunGenOutput> {
       ...(input.engine?.retryDelayMs ? { retryDelayMs: input.engine.retryDelayMs } : {}),
     });
     handedOver = input.keepGenerator === true;
-    return { result, opened, generator, modelRef, references };
+    return { result, opened, generator, placeholder: generator.placeholder, modelRef, references };
   } finally {
     if (!handedOver) await generator.close();
   }
