@@ -81,3 +81,25 @@ describe("batch re-run of a finished preset", () => {
     expect(summary(third).people[0]).toMatchObject({ status: "done", images: 2, expected: 2 });
   });
 });
+
+describe("a per-run budget inside a batch", () => {
+  it("stops each preset run at its own cap (person level, and an entry's own), priced from the price table", { timeout: TEST_TIMEOUT_MS }, async () => {
+    // $0.032 an image (trained version, price table): 2 fit in $0.07, 1 in $0.04.
+    const file = `out: ./out\nconcurrency: 3\ndefaults:\n  score: false\npeople:\n  - name: ann\n    identity: ann\n    budget: 0.07\n    presets:\n      - {preset: linkedin, count: 4}\n      - {preset: corporate, count: 3, budget: 0.04}\n`;
+    await writeText(join(ws.dir, "capped.yaml"), file);
+    const r = await batch("capped.yaml");
+    expect(r.code, r.stdout.slice(-1500)).toBe(5);
+    const creates = predictionCreates(emu);
+    expect(creates).toHaveLength(3);
+    const person = summary(r).error.summary.people[0] as Json;
+    expect(person).toMatchObject({ name: "ann", status: "failed", images: 3, expected: 7, spentUsd: 0.096 });
+    const [linkedin, corporate] = person.presets as Json[];
+    expect(linkedin).toMatchObject({ preset: "linkedin", status: "failed", code: "E_GEN_BUDGET", images: 2, expected: 4, costUsd: 0.064 });
+    expect(linkedin?.notes[0]).toMatch(/budget of \$0\.07/);
+    expect(corporate).toMatchObject({ preset: "corporate", status: "failed", code: "E_GEN_BUDGET", images: 1, expected: 3, costUsd: 0.032 });
+    expect(corporate?.notes[0]).toMatch(/budget of \$0\.04/);
+    // What the caps left is planned, not failed: a re-run with them raised makes only that.
+    const planned = async (preset: string) => (Object.values((JSON.parse(await readFile(join(ws.dir, "out", "ann", preset, "manifest.json"), "utf8")) as Json).images) as Json[]).filter((e) => e.status === "planned").length;
+    expect([await planned("linkedin"), await planned("corporate")]).toEqual([2, 2]);
+  });
+});
