@@ -4,11 +4,8 @@
  * banner reading "POLISH TEST", so no one mistakes it for a real face pass; the result carries
  * `placeholder: true` like every test-backend image (./test.ts).
  */
-import { createHash } from "node:crypto";
-import { join } from "node:path";
-import { InterruptedError } from "../../errors.js";
-import { writeFileAtomic } from "../../util/atomic-write.js";
 import type { GenResult, ImageToImageJob } from "../generator.js";
+import { testRawResult } from "./test-raw.js";
 
 export const IMAGE_TO_IMAGE_TEST_LABEL = "POLISH TEST";
 
@@ -45,16 +42,5 @@ export async function rehearseImageToImage(job: ImageToImageJob, signal: AbortSi
     .composite([{ input: Buffer.from(banner(job.width, job.height)) }])
     .png({ compressionLevel: 3 })
     .toBuffer();
-  if (signal.aborted) throw new InterruptedError();
-  const rawPath = join(job.rawDir, `${job.rawName}.png`);
-  await writeFileAtomic(rawPath, bytes);
-  return {
-    rawPath,
-    sha256: createHash("sha256").update(bytes).digest("hex"),
-    contentType: "image/png",
-    remote: { id: `test-${job.key}`, modelRef: "test" },
-    costUsd: 0,
-    costSource: "free",
-    placeholder: true,
-  };
+  return testRawResult(job, bytes, `test-${job.key}`, signal);
 }

@@ -11,13 +11,12 @@
  * HEADSHOT_TEST_DELAY_MS adds a fixed delay per image (tests use it to stop a batch midway).
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
 import { InterruptedError } from "../../errors.js";
-import { writeFileAtomic } from "../../util/atomic-write.js";
 import type { GenCallbacks, GenJob, GenResult, Generator, ImageToImageJob } from "../generator.js";
 import { escapeXml } from "../xmp.js";
 import { sleep } from "../../util/sleep.js";
 import type { RehearsalSource } from "../rehearsal/compose.js";
+import { testRawResult } from "./test-raw.js";
 
 export const PLACEHOLDER_LABEL = "HEADSHOT TEST PLACEHOLDER";
 export const PLACEHOLDER_SUBLABEL = "not a real photo";
@@ -110,19 +109,7 @@ export class TestGenerator implements Generator {
         .png({ compressionLevel: 3 })
         .toBuffer();
     }
-    if (signal.aborted) throw new InterruptedError();
-    const rawPath = join(job.rawDir, `${job.rawName}.png`);
-    await writeFileAtomic(rawPath, bytes);
-    return {
-      rawPath,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-      contentType: "image/png",
-      remote: { id: `test-${job.image.key}-a${job.attempt}`, modelRef: "test" },
-      costUsd: 0,
-      costSource: "free",
-      placeholder: true,
-      ...(rehearsal ? { rehearsal } : {}),
-    };
+    return testRawResult(job, bytes, `test-${job.image.key}-a${job.attempt}`, signal, rehearsal);
   }
 
   imageToImageInputs(job: ImageToImageJob): Record<string, unknown> {
