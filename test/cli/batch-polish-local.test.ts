@@ -4,20 +4,17 @@
  * real face models find the faces, and the face pass runs in the same Python process. Then the
  * same command again: the finished preset goes straight to its outcome, with no Python started.
  */
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeEnv, makeFakeCheckout } from "../support/fake-ai-toolkit/harness.js";
 import { readJsonLines } from "../support/fake-local-gen/files.js";
 import { runCli } from "../support/run-cli.js";
 import { writeText } from "../support/batch/workspace.js";
-import { polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
-import { buildSafetensors } from "../support/replicate-emulator/index.js";
+import { localPolishWorkspace } from "../support/polish/local.js";
+import { POLISHED_DIR } from "../support/polish/workspace.js";
 import { generatedLike } from "../unit/scoring/build-outputs.js";
 
-const STANDINS = fileURLToPath(new URL("../support/python-standins", import.meta.url));
 // Parsed JSON lines, read field by field in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -28,25 +25,11 @@ const TEST_TIMEOUT_MS = 300_000;
 let dir: string;
 let env: Record<string, string | undefined>;
 beforeAll(async () => {
-  const ws = await polishWorkspace("headshot-batch-polish-local-", { recipe: "flux1-dev", baseModel: "black-forest-labs/FLUX.1-dev" });
-  dir = ws.dir;
-  const toolkit = await makeFakeCheckout(dir);
-  // The identity's LoRA: a real safetensors file with transformer LoRA keys (the stand-in reads it).
-  await writeFile(join(dir, "jane.safetensors"), buildSafetensors(4, "ohwx"));
+  ({ dir, env } = await localPolishWorkspace("headshot-batch-polish-local-"));
   // The stand-in's text-to-image answers with a real portrait of the identity, so polish finds a face.
   const portrait = join(dir, "portrait.png");
   await sharp(await generatedLike("collins", "full")).png().toFile(portrait);
-  env = {
-    ...fakeEnv(),
-    ...ws.env,
-    HOME: dir,
-    AI_TOOLKIT_DIR: toolkit,
-    AI_TOOLKIT_PYTHON: "python3",
-    PYTHONPATH: STANDINS,
-    PYTHONDONTWRITEBYTECODE: "1",
-    STANDIN_PORTRAIT: portrait,
-    FAKE_GPU: "NVIDIA GeForce RTX 4090,24564,24100",
-  };
+  env = { ...env, STANDIN_PORTRAIT: portrait };
 }, 180_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

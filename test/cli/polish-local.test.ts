@@ -5,14 +5,12 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeEnv, makeFakeCheckout } from "../support/fake-ai-toolkit/harness.js";
 import { readJsonLines } from "../support/fake-local-gen/files.js";
 import { runCli } from "../support/run-cli.js";
-import { compareOutsideInside, polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
+import { localPolishWorkspace } from "../support/polish/local.js";
+import { compareOutsideInside, POLISHED_DIR } from "../support/polish/workspace.js";
 
-const STANDINS = fileURLToPath(new URL("../support/python-standins", import.meta.url));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
@@ -20,25 +18,9 @@ let dir: string;
 let env: Record<string, string | undefined>;
 let record: string;
 beforeAll(async () => {
-  const ws = await polishWorkspace("headshot-polish-local-", { recipe: "flux1-dev", baseModel: "black-forest-labs/FLUX.1-dev" });
-  dir = ws.dir;
-  // The identity's LoRA: a real safetensors file with transformer LoRA keys (the stand-in reads it).
-  const toolkit = await makeFakeCheckout(dir);
-  const { buildSafetensors } = await import("../support/replicate-emulator/index.js");
-  const { writeFile } = await import("node:fs/promises");
-  await writeFile(join(dir, "jane.safetensors"), buildSafetensors(4, "ohwx"));
+  ({ dir, env } = await localPolishWorkspace("headshot-polish-local-"));
   record = join(dir, "calls.jsonl");
-  env = {
-    ...fakeEnv(),
-    ...ws.env,
-    HOME: dir,
-    AI_TOOLKIT_DIR: toolkit,
-    AI_TOOLKIT_PYTHON: "python3",
-    PYTHONPATH: STANDINS,
-    PYTHONDONTWRITEBYTECODE: "1",
-    STANDIN_RECORD: record,
-    FAKE_GPU: "NVIDIA GeForce RTX 4090,24564,24100",
-  };
+  env = { ...env, STANDIN_RECORD: record };
 }, 180_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -11,8 +11,8 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REAL_ESRGAN_VERSION } from "../../src/polish/upscale.js";
 import { startReplicateEmulator, type ReplicateEmulator } from "../support/replicate-emulator/index.js";
-import { polishWorkspace, POLISHED_DIR } from "../support/polish/workspace.js";
-import { addFineTunedModel, answerWith, modelAnswers } from "../support/polish/replicate.js";
+import { POLISHED_DIR } from "../support/polish/workspace.js";
+import { answerWith, modelAnswers, replicatePolishWorkspace } from "../support/polish/replicate.js";
 
 const BIN = join(process.cwd(), "bin", "headshot.js");
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,13 +21,9 @@ type Json = Record<string, any>;
 let dir: string;
 let env: Record<string, string>;
 let emu: ReplicateEmulator;
-let version: string;
 beforeAll(async () => {
   emu = await startReplicateEmulator({ latencyMs: 300, preferWaitUnitMs: 20, seed: 23, outputImage: answerWith(await modelAnswers()) });
-  version = addFineTunedModel(emu, "lost-upscale");
-  const ws = await polishWorkspace("headshot-e2e-upscale-", { backend: "replicate", replicate: { version } });
-  dir = ws.dir;
-  env = { ...ws.env, REPLICATE_API_TOKEN: emu.token, REPLICATE_BASE_URL: emu.baseUrl };
+  ({ dir, env } = await replicatePolishWorkspace("headshot-e2e-upscale-", emu, "lost-upscale"));
 }, 180_000);
 afterAll(async () => {
   await emu.close();
