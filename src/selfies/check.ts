@@ -14,7 +14,7 @@ import { warmFaceWorkers } from "./faces.js";
 import { imageReasons, faceArea, THRESHOLDS, verdictOf } from "./rules.js";
 import { selfSimilarity, setReasons, setVerdict, type SetEntry } from "./set-rules.js";
 import type { CheckReport, ImageReport, SkippedEntry } from "./types.js";
-import { describeKind, NotReadableError, readRegularFile, REASON_TEXT } from "../util/regular-file.js";
+import { NotReadableError, readRegularFile, REASON_TEXT, whyNotAPhoto } from "../util/regular-file.js";
 
 /** No phone photo comes near this (a 48 MP HEIC is ~10 MB, a JPEG ~25 MB); checked before reading. */
 export const MAX_SELFIE_BYTES = 64 * 1024 * 1024;
@@ -52,16 +52,10 @@ async function listFiles(dir: string, recursive: boolean): Promise<{ files: stri
       const full = join(folder, entry.name);
       if (entry.isDirectory()) {
         if (recursive && entry.name !== PREPARED_DIR_NAME) await walk(full);
-      } else if (entry.isFile()) {
-        out.push(full);
-      } else if (entry.isSymbolicLink()) {
-        const target = await stat(full).catch(() => undefined);
-        if (!target) skip(full, "a broken link (its target does not exist)");
-        else if (target.isFile()) out.push(full);
-        else if (target.isDirectory()) skip(full, "a link to a folder, not a photo (links to folders are not followed)");
-        else skip(full, `a link to ${REASON_TEXT[describeKind(target) as keyof typeof REASON_TEXT].replace(/, not a file$/, "")}, not a photo`);
       } else {
-        skip(full, `${REASON_TEXT[describeKind(entry as unknown as Parameters<typeof describeKind>[0]) as keyof typeof REASON_TEXT].replace(/, not a file$/, "")}, not a photo`);
+        const reason = await whyNotAPhoto(entry, full);
+        if (reason === undefined) out.push(full);
+        else skip(full, reason);
       }
     }
   };

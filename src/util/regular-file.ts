@@ -6,6 +6,7 @@
  * swapped in after the stat still cannot block.
  */
 import { constants } from "node:fs";
+import type { Dirent } from "node:fs";
 import { open, stat } from "node:fs/promises";
 
 export type NotReadableReason = "directory" | "fifo" | "socket" | "device" | "other" | "too-large" | "missing";
@@ -38,6 +39,27 @@ export class NotReadableError extends Error {
     super(`${path} is ${REASON_TEXT[reason]}`);
     this.name = "NotReadableError";
   }
+}
+
+/** "a named pipe (FIFO)", "a device"...: the kind, without ", not a file". */
+function kindText(stats: Parameters<typeof describeKind>[0]): string {
+  return REASON_TEXT[describeKind(stats) as NotReadableReason].replace(/, not a file$/, "");
+}
+
+/**
+ * Why a folder entry is not a photo, or undefined when it is a regular file (links followed), for
+ * `check` and `score` listing a folder: a link to /dev/zero or a FIFO is never opened (one reads
+ * forever, the other blocks a libuv thread on open), a link to a folder is named as such and not
+ * followed (issue 14, R1 and R8).
+ */
+export async function whyNotAPhoto(entry: Dirent, path: string): Promise<string | undefined> {
+  if (entry.isFile()) return undefined;
+  if (!entry.isSymbolicLink()) return `${kindText(entry)}, not a photo`;
+  const target = await stat(path).catch(() => undefined);
+  if (!target) return "a broken link (its target does not exist)";
+  if (target.isFile()) return undefined;
+  if (target.isDirectory()) return "a link to a folder, not a photo (links to folders are not followed)";
+  return `a link to ${kindText(target)}, not a photo`;
 }
 
 /** Stat (following links) and refuse anything but a regular file of at most `maxBytes`. */
