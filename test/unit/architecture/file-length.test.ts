@@ -14,7 +14,6 @@ const MAX_LINES = 300;
 
 /** Files still over the cap, with their length when listed: they may shrink, never grow. */
 const ALLOWED: Record<string, number> = {
-  "src/generation/local/local-generator.ts": 331,
   "src/selfies/faces.ts": 364,
 };
 
