@@ -5,7 +5,7 @@
 import { ExitCode, HeadshotError, InterruptedError, isHeadshotError, type ExitCodeValue } from "../errors.js";
 import type { Env, GlobalSettings } from "../settings/settings.js";
 import type { UseCaseIo } from "../use-case.js";
-import { commandLine } from "../util/shell-quote.js";
+import { headshotCommand } from "../util/shell-quote.js";
 import type { Budget } from "./budget.js";
 import type { BatchEvent } from "./events.js";
 import { runPresetStep } from "./gen-step.js";
@@ -49,10 +49,14 @@ export interface BatchRun {
 }
 
 function resumeHint(file: string, person: ResolvedPerson, options: BatchOptions, extra = "", retrain = false): string {
-  const args = ["headshot", "batch", file, "--only", person.name];
-  if (options.backend) args.push("--backend", options.backend);
-  if (retrain || options.retrainFailed) args.push("--retrain-failed");
-  return `${extra}${commandLine(args)}`;
+  return `${extra}${headshotCommand(
+    ["batch", file],
+    [
+      ["--only", person.name],
+      ["--backend", options.backend],
+      ["--retrain-failed", retrain || options.retrainFailed],
+    ],
+  )}`;
 }
 
 export async function runPerson(run: BatchRun, person: ResolvedPerson): Promise<PersonOutcome> {

@@ -4,9 +4,9 @@
  * command that resumes a batch.
  */
 import { UsageError } from "../errors.js";
-import { checkLocalFlags, localResumeArgs } from "../generation/local/cli-options.js";
+import { checkLocalFlags, localResumeFlags } from "../generation/local/cli-options.js";
 import type { GenPlan } from "../generation/plan.js";
-import { commandLine } from "../util/shell-quote.js";
+import { headshotCommand, type Flag } from "../util/shell-quote.js";
 
 export interface GenerateOptions {
   preset: string;
@@ -91,31 +91,36 @@ export function untilPlanCount(options: GenerateOptions): number | undefined {
 }
 
 /** The selection flags, for the resume command. */
-function curateResumeArgs(options: GenerateOptions): string[] {
-  const args: string[] = [];
-  if (options.until !== undefined) args.push("--until", String(options.until), "--max-count", String(untilPlanCount(options)));
-  if (options.keepBest !== undefined) args.push("--keep-best", String(options.keepBest));
-  if (options.minSimilarity !== undefined) args.push("--min-similarity", String(options.minSimilarity));
-  if (options.budget !== undefined) args.push("--budget", String(options.budget));
-  if (options.crops) args.push("--crops");
-  return args;
+function curateResumeFlags(options: GenerateOptions): Flag[] {
+  return [
+    ["--until", options.until],
+    ["--max-count", untilPlanCount(options)],
+    ["--keep-best", options.keepBest],
+    ["--min-similarity", options.minSimilarity],
+    ["--budget", options.budget],
+    ["--crops", options.crops],
+  ];
 }
 
 /** The command that resumes this batch: the same options, with the output folder made explicit. */
 export function resumeCommand(options: GenerateOptions, plan: GenPlan): string {
-  const args = ["headshot", "gen", "--preset", options.preset];
-  if (options.identity) args.push("--identity", options.identity);
-  if (options.ref) args.push("--ref", options.ref);
-  if (options.count !== undefined) args.push("--count", String(options.count));
-  args.push("--seed", String(plan.seedBase));
-  args.push("--out", plan.outDir);
-  for (const set of options.set ?? []) args.push("--set", set);
-  if (options.format) args.push("--format", options.format);
-  if (options.backend !== "replicate") args.push("--backend", options.backend);
-  if (options.model) args.push("--model", options.model);
-  if (options.loraUrl) args.push("--lora-url", options.loraUrl);
-  if (options.concurrency !== undefined) args.push("--concurrency", String(options.concurrency));
-  args.push(...localResumeArgs(options));
-  args.push(...curateResumeArgs(options));
-  return commandLine(args);
+  return headshotCommand(
+    ["gen"],
+    [
+      ["--preset", options.preset],
+      ["--identity", options.identity || undefined],
+      ["--ref", options.ref || undefined],
+      ["--count", options.count],
+      ["--seed", plan.seedBase],
+      ["--out", plan.outDir],
+      ...(options.set ?? []).map((set): Flag => ["--set", set]),
+      ["--format", options.format || undefined],
+      ["--backend", options.backend !== "replicate" ? options.backend : undefined],
+      ["--model", options.model || undefined],
+      ["--lora-url", options.loraUrl || undefined],
+      ["--concurrency", options.concurrency],
+      ...localResumeFlags(options),
+      ...curateResumeFlags(options),
+    ],
+  );
 }

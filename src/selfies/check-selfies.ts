@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { basename, join, resolve } from "node:path";
 import { SelfiesRejectedError } from "../errors.js";
 import type { UseCaseIo } from "../use-case.js";
-import { commandLine } from "../util/shell-quote.js";
+import { headshotCommand } from "../util/shell-quote.js";
 import { PREPARED_DIR_NAME, runCheck } from "./check.js";
 import { writeContactSheet } from "./contact-sheet.js";
 import { prepareTrainingSet, validateClassWord, validateTrigger } from "./prepare.js";
@@ -80,10 +80,17 @@ async function prepare(request: CheckSelfiesRequest, dir: string, report: CheckR
     const { diskErrorCode, DiskFullError } = await import("../util/disk-full.js");
     const errno = diskErrorCode(error);
     if (!errno) throw error;
-    const outFlag = request.fix?.out ? ["--out", request.fix.out] : [];
     throw new DiskFullError(errno, out, {
       landed: `nothing was written to ${out} (it is written all at once; the partial copy was removed); about ${Math.ceil(report.set.usable * 0.6)} MB are needed`,
-      resume: commandLine(["headshot", "check", request.dir, "--fix", "--trigger", request.trigger, "--class", request.classWord, ...outFlag]),
+      resume: headshotCommand(
+        ["check", request.dir],
+        [
+          ["--fix", true],
+          ["--trigger", request.trigger],
+          ["--class", request.classWord],
+          ["--out", request.fix?.out || undefined],
+        ],
+      ),
       cause: error,
     });
   }

@@ -9,7 +9,7 @@ import { UsageError } from "../errors.js";
 import { identityPaths, testModeHome, validateIdentityName } from "../identity/paths.js";
 import { findIdentity, saveIdentity, type Identity } from "../identity/registry.js";
 import type { UseCaseIo } from "../use-case.js";
-import { commandLine } from "../util/shell-quote.js";
+import { headshotCommand } from "../util/shell-quote.js";
 import { identityRecord, markRehearsal } from "./identity-record.js";
 import { buildTrainPlan, type TrainPlan } from "./plan.js";
 import { acquireTrainingLock } from "./lock.js";
@@ -164,15 +164,23 @@ async function trainLocked(req: TrainRequest, io: UseCaseIo<TrainUseCaseEvent>, 
 
 /** The command that re-attaches to a remote training (printed on Ctrl-C). */
 function resumeCommand(req: TrainRequest, name: string): string {
-  const parts = ["headshot", "train", req.selfiesDir, "--name", name, "--backend", req.backend];
-  if (req.options.recipe) parts.push("--model", req.options.recipe);
-  if (req.replicate?.trainer) parts.push("--trainer", req.replicate.trainer);
-  if (req.replicate?.destination) parts.push("--destination", req.replicate.destination);
-  for (const [flag, value] of [["--steps", req.options.steps], ["--rank", req.options.rank], ["--lr", req.options.lr], ["--trigger", req.options.trigger], ["--class", req.options.classWord]] as const) {
-    if (value !== undefined) parts.push(flag, String(value));
-  }
-  if (req.options.resolutions) parts.push("--resolution", req.options.resolutions.join(","));
-  if (req.force) parts.push("--force");
-  parts.push("--resume");
-  return commandLine(parts);
+  const { options, replicate } = req;
+  return headshotCommand(
+    ["train", req.selfiesDir],
+    [
+      ["--name", name],
+      ["--backend", req.backend],
+      ["--model", options.recipe],
+      ["--trainer", replicate?.trainer],
+      ["--destination", replicate?.destination],
+      ["--steps", options.steps],
+      ["--rank", options.rank],
+      ["--lr", options.lr],
+      ["--trigger", options.trigger],
+      ["--class", options.classWord],
+      ["--resolution", options.resolutions?.join(",")],
+      ["--force", req.force],
+      ["--resume", true],
+    ],
+  );
 }

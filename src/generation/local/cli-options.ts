@@ -3,6 +3,7 @@
  * checks before anything runs, and their place in the printed resume command.
  */
 import { UsageError } from "../../errors.js";
+import type { Flag } from "../../util/shell-quote.js";
 import type { OffloadMode, QuantizeMode } from "./protocol.js";
 
 export interface LocalFlags {
@@ -40,11 +41,6 @@ export function checkLocalFlags(options: LocalFlags): void {
 }
 
 /** The local flags as given, for the "re-run to resume" command. */
-export function localResumeArgs(options: LocalFlags): string[] {
-  const args: string[] = [];
-  for (const [key, flag] of LOCAL_ONLY) {
-    const value = options[key];
-    if (value !== undefined) args.push(flag, value);
-  }
-  return args;
+export function localResumeFlags(options: LocalFlags): Flag[] {
+  return LOCAL_ONLY.map(([key, flag]): Flag => [flag, options[key]]);
 }
