@@ -1,6 +1,7 @@
 /**
  * What a batch adds around one preset's generate run (src/batch/gen-step.ts): before the engine,
- * the budget reservation and `preset.start` (or `preset.skipped` when nothing is left), the run on
+ * the budget reservation and `preset.start` (or `preset.skipped` when every image is done on disk:
+ * then no engine, no backend and no manifest write, straight to the outcome), the run on
  * the batch's shared prediction slots with idle slots given back; after it, the preset's outcome
  * from the use case's result, and a full disk or a refused start as the error that ends the person.
  */
