@@ -2,7 +2,8 @@
  * A batch preset with `polish: true` on the local backend, end to end: the real
  * headshot_generate.py under the Python stand-ins (test/support/python-standins) makes the images,
  * real face models find the faces, and the face pass runs in the same Python process. Then the
- * same command again: the finished preset goes straight to its outcome, with no Python started.
+ * same command again: the finished preset goes straight to its outcome, with no Python started
+ * and its manifest left as it is.
  */
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -34,7 +35,7 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe("batch `polish: true` on the local backend", () => {
-  it("polishes every kept image in gen's Python process and records it; a re-run starts no Python", { timeout: TEST_TIMEOUT_MS }, async () => {
+  it("polishes every kept image in gen's Python process and records it; a re-run changes nothing and starts no Python", { timeout: TEST_TIMEOUT_MS }, async () => {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TEST_TIMEOUT_MS - 30_000);
     try {
@@ -65,12 +66,15 @@ describe("batch `polish: true` on the local backend", () => {
         expect(finals).toContain(entry.final.file);
       }
 
-      // The same command again: nothing to make or polish, so no Python process at all.
+      // The same command again: nothing to make or polish, so no Python process at all, and the
+      // manifest is not even rewritten (the engine would add a `runs` line).
+      const manifestBefore = await readFile(join(folder, "manifest.json"), "utf8");
       const again = join(dir, "calls-again.jsonl");
       const second = await runCli(["--json", "batch", "team.yaml"], { cwd: dir, env: { ...env, STANDIN_RECORD: again }, signal: abort.signal });
       expect(second.code, second.stdout.slice(-2000) + second.stderr).toBe(0);
       expect(second.json().filter((l) => l.type === "preset.skipped").map((l) => l.preset)).toEqual(["corporate"]);
       expect(await readJsonLines<Json>(again)).toEqual([]);
+      expect(await readFile(join(folder, "manifest.json"), "utf8")).toBe(manifestBefore);
       expect((second.json().at(-1) as Json).people[0].presets[0]).toMatchObject({ status: "done", images: 2, expected: 2, polish: { failed: 0 } });
     } finally {
       clearTimeout(timer);
