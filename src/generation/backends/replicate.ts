@@ -14,7 +14,7 @@
  * - Ctrl-C: a prediction still `starting` (queued, nothing billed yet) is cancelled; one already
  *   `processing` is left running, its id in the manifest, for the re-run to collect.
  */
-import { InterruptedError, RemoteApiError, UsageError, isHeadshotError } from "../../errors.js";
+import { InterruptedError, RemoteApiError, isHeadshotError } from "../../errors.js";
 import type { ReplicateSession } from "../../replicate/client.js";
 import { downloadOutput, type DownloadResult } from "../../replicate/download.js";
 import { findEarlierDownload } from "../../replicate/earlier-download.js";
@@ -28,6 +28,7 @@ import { GenerationFailure, type RecoveryCandidate, type GenCallbacks, type GenJ
 import type { GenModel } from "../model-inputs.js";
 import type { PlannedImage } from "../plan.js";
 import { requireImageToImageInputs } from "./replicate-image-to-image.js";
+import { classifyApiError, modelRefOf, remoteOf, TRANSIENT_ERROR } from "./replicate-outcomes.js";
 
 /** One prediction: the exact inputs, where its output goes, and an earlier id to re-attach to. */
 export type PredictionJob = Pick<GenJob, "inputs" | "rawDir" | "rawName" | "resume">;
@@ -45,43 +46,6 @@ export interface ReplicateGeneratorOptions {
   /** Poll pacing after a create returned unfinished. */
   pollIntervalMs?: number;
   pollMaxIntervalMs?: number;
-}
-
-/** Model-side errors worth a new attempt: infrastructure, not the input (https://replicate.com/docs/reference/http#predictions.get; https://replicate.com/docs/topics/predictions/lifecycle). */
-const TRANSIENT_ERROR = /out of memory|cuda|timed? ?out|timeout|internal|unavailable|connection|network|try again|interrupted|preempt|worker|director|setup failed|503|502/i;
-
-export function modelRefOf(target: PredictionTarget): string {
-  return "model" in target ? target.model : target.version;
-}
-
-function remoteOf(prediction: Prediction, target: PredictionTarget): RemoteRef {
-  return {
-    id: prediction.id,
-    modelRef: modelRefOf(target),
-    ...(prediction.version && prediction.version !== "hidden" ? { version: prediction.version } : {}),
-    ...(prediction.urls?.web ? { webUrl: prediction.urls.web } : {}),
-  };
-}
-
-/** Classifies an error thrown by the Replicate layer while creating or polling. */
-function classifyApiError(error: unknown, remote: RemoteRef | undefined): GenerationFailure {
-  if (error instanceof GenerationFailure) return error;
-  if (error instanceof UsageError) return new GenerationFailure("fatal", error.message, { code: error.code, cause: error, remote });
-  if (error instanceof RemoteApiError) {
-    const status = error.status;
-    // Token, credit, unknown model/version, invalid input: every other image would fail the same way.
-    if (status === 401 || status === 402 || status === 403 || status === 404 || status === 422 || status === 413) {
-      if (remote && status === 404) {
-        // Our own prediction vanished (deleted, or another account's token): make a new one.
-        return new GenerationFailure("transient", error.message, { code: error.code, cause: error });
-      }
-      return new GenerationFailure("fatal", error.message, { code: error.code, cause: error, remote });
-    }
-    // 429 after the layer's backoff, 5xx, network: the prediction (if any) may still be fine.
-    return new GenerationFailure(remote ? "reattach" : "transient", error.message, { code: error.code, cause: error, remote });
-  }
-  if (isHeadshotError(error)) return new GenerationFailure("failed", error.message, { code: error.code, cause: error, remote });
-  throw error;
 }
 
 export class ReplicateGenerator implements Generator {
