@@ -64,6 +64,14 @@ export async function repairManifest(manifest: Manifest, outDir: string): Promis
     }
   }
   const referenced = new Set(Object.values(manifest.images).flatMap((e) => (e.raw ? [e.raw.path] : [])));
+  // Kept: the download of a prediction the manifest still waits for, killed before its record
+  // (the re-run uses it: src/replicate/earlier-download.ts). Its name is `<key>-a<attempt>.<ext>`.
+  const awaited = new Set(
+    Object.values(manifest.images).flatMap((e) => {
+      const attempt = e.attempts[e.attempts.length - 1]?.n;
+      return (e.status === "created" || e.status === "creating") && attempt ? [`${e.key}-a${attempt}`] : [];
+    }),
+  );
   let rawNames: string[] = [];
   try {
     rawNames = await readdir(rawDir);
@@ -71,7 +79,7 @@ export async function repairManifest(manifest: Manifest, outDir: string): Promis
     // no raw folder yet
   }
   for (const name of rawNames) {
-    if (referenced.has(`${RAW_DIR}/${name}`)) continue;
+    if (referenced.has(`${RAW_DIR}/${name}`) || awaited.has(name.replace(/\.[a-z]+$/, ""))) continue;
     await rm(join(rawDir, name), { force: true });
   }
   return repairs;

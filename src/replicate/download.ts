@@ -52,7 +52,7 @@ const TAR_TYPES: Record<string, string> = {
 
 const RETENTION_MS = 60 * 60_000;
 
-function magicMatches(kind: ExpectedKind, contentType: string, head: Buffer): boolean {
+export function magicMatches(kind: ExpectedKind, contentType: string, head: Buffer): boolean {
   if (kind === "image") {
     if (contentType === "image/png") return head.subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
     if (contentType === "image/jpeg" || contentType === "image/jpg") return head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;

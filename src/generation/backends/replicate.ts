@@ -16,7 +16,8 @@
  */
 import { InterruptedError, RemoteApiError, UsageError, isHeadshotError } from "../../errors.js";
 import type { ReplicateSession } from "../../replicate/client.js";
-import { downloadOutput } from "../../replicate/download.js";
+import { downloadOutput, type DownloadResult } from "../../replicate/download.js";
+import { findEarlierDownload } from "../../replicate/earlier-download.js";
 import { assertValidInput, type OpenApiDocument } from "../../replicate/input-schema.js";
 import { schemaFor } from "../../replicate/models.js";
 import { isNsfwError } from "../../replicate/poll.js";
@@ -170,6 +171,10 @@ export class ReplicateGenerator implements Generator {
     }
     const done = prediction;
     const ref = remote ?? remoteOf(done, target);
+    // A run killed right after this download's rename left the file but not its record: keep it
+    // (even if Replicate has deleted the output since) rather than pay for the image again.
+    const earlier = done.status === "succeeded" && job.resume ? await findEarlierDownload(job.rawDir, job.rawName) : undefined;
+    if (earlier) return this.resultOf(done, ref, earlier);
     this.assertUsable(done, ref);
     const url = outputUrls(done)[0] as string;
     await callbacks.onRemoteDone?.();
@@ -182,16 +187,7 @@ export class ReplicateGenerator implements Generator {
         signal,
         completedAt: done.completed_at ?? null,
       });
-      return {
-        rawPath: file.path,
-        sha256: file.sha256,
-        contentType: file.contentType,
-        remote: ref,
-        predictSeconds: done.metrics?.predict_time,
-        costUsd: this.options.priceUsd,
-        costSource: "price-table",
-        completedAt: done.completed_at ?? undefined,
-      };
+      return this.resultOf(done, ref, file);
     } catch (error) {
       if (error instanceof InterruptedError || signal.aborted) throw new InterruptedError();
       if (isHeadshotError(error) && error.code === "E_REPLICATE_OUTPUT_EXPIRED") {
@@ -200,6 +196,19 @@ export class ReplicateGenerator implements Generator {
       if (isHeadshotError(error)) throw new GenerationFailure("reattach", error.message, { code: error.code, cause: error, remote: ref });
       throw error;
     }
+  }
+
+  private resultOf(done: Prediction, ref: RemoteRef, file: DownloadResult): GenResult {
+    return {
+      rawPath: file.path,
+      sha256: file.sha256,
+      contentType: file.contentType,
+      remote: ref,
+      predictSeconds: done.metrics?.predict_time,
+      costUsd: this.options.priceUsd,
+      costSource: "price-table",
+      completedAt: done.completed_at ?? undefined,
+    };
   }
 
   /** Throws the classified failure for a terminal prediction that gave no usable image. */

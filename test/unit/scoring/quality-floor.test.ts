@@ -39,7 +39,7 @@ describe("quality floor for kept images", () => {
   });
 
   it("sets a look-alike below the floor aside with its reason, and keeps the sharp ones", () => {
-    const selection = selectBest([score("sharp.png", { relative: 0.95 }), score("blurry.png", { relative: 1.0, sharpness: 5 }), score("tiny.png", { relative: 0.99, faceWidth: 60 })], { keep: 3 });
+    const selection = selectBest([score("sharp.png", { relative: 0.96 }), score("blurry.png", { relative: 1.0, sharpness: 5 }), score("tiny.png", { relative: 0.99, faceWidth: 60 })], { keep: 3 });
     expect(selection.kept.map((s) => s.file)).toEqual(["sharp.png"]);
     expect(selection.rejected.map((r) => [r.score.file, r.reason])).toEqual([
       ["blurry.png", "too_soft"],
