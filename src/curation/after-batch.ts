@@ -6,11 +6,10 @@
  * identity or reference photos (e.g. `--backend test` with no identity) there is nothing to compare
  * with: the gallery and contact sheet are still written, unscored.
  */
-import { basename } from "node:path";
 import type { ImageScore } from "../scoring/similarity.js";
 import { curate, type CuratedImage } from "./curate.js";
-import { writeContactSheet } from "./contact-sheet.js";
-import { writeGallery, type GalleryEntry } from "./gallery.js";
+import { writeGalleryAndSheet } from "./contact-sheet.js";
+import type { GalleryEntry } from "./gallery.js";
 
 /** The manifest entry fields read here (src/generation/manifest.ts ManifestEntry has them all). */
 export interface BatchEntry {
@@ -69,8 +68,7 @@ export async function afterBatch(entries: BatchEntry[], store: EntryStore | unde
   const done = entries.filter((e): e is BatchEntry & { file: string } => e.status === "done" && typeof e.file === "string");
   if (!options.identity && !options.selfies) {
     const gallery: GalleryEntry[] = done.map((e) => ({ file: e.file, kept: true, prompt: e.prompt, seed: e.seed }));
-    const contactSheetPath = await writeContactSheet(options.outDir, gallery);
-    const galleryPath = await writeGallery(options.outDir, gallery, { title: options.title, contactSheet: basename(contactSheetPath), notice: options.notice });
+    const { galleryPath, contactSheetPath } = await writeGalleryAndSheet(options.outDir, gallery, { title: options.title, notice: options.notice });
     return { scored: false, images: [], kept: done.length, setAside: 0, galleryPath, contactSheetPath, warnings: [] };
   }
   const { loadReference } = await import("../scoring/reference.js");
@@ -100,18 +98,27 @@ export async function afterBatch(entries: BatchEntry[], store: EntryStore | unde
     },
   );
   if (store) {
+    // Every entry changes in memory at once and the writes are awaited together: ManifestStore
+    // (src/generation/manifest.ts) puts every change made while a write is pending into that one
+    // write, and a batch's store spaces its writes 100 ms apart (src/generation/batch-manifest.ts),
+    // so awaiting one update after the other cost a whole-manifest write plus that interval per
+    // image: about 10 s of an idle machine for 100 images, after every image was scored.
+    const writes: Array<Promise<void>> = [];
     for (const image of result.images) {
       if (!image.key) continue;
-      await store.update(image.key, (entry) => {
-        const fields: EntryScoreFields = { score: image.score, kept: image.kept };
-        if (image.reason) fields.rejectedReason = image.reason;
-        if (image.crops.length) fields.crops = image.crops;
-        Object.assign(entry, fields);
-        // Moved to rejected/: the file's bytes (and sha256) are unchanged, only its place.
-        entry.file = image.file;
-        entry.sidecar = image.sidecar;
-      });
+      writes.push(
+        store.update(image.key, (entry) => {
+          const fields: EntryScoreFields = { score: image.score, kept: image.kept };
+          if (image.reason) fields.rejectedReason = image.reason;
+          if (image.crops.length) fields.crops = image.crops;
+          Object.assign(entry, fields);
+          // Moved to rejected/: the file's bytes (and sha256) are unchanged, only its place.
+          entry.file = image.file;
+          entry.sidecar = image.sidecar;
+        }),
+      );
     }
+    await Promise.all(writes);
   }
   const kept = result.images.filter((i) => i.kept).length;
   return {

@@ -13,9 +13,9 @@ import { selectBest, type RejectReason, type Selection } from "../scoring/select
 import { toScoreRecord, type IdentityReference, type ImageScore, type ScoreRecord } from "../scoring/similarity.js";
 import { sidecarPathFor } from "../generation/writer.js";
 import type { XmpFields } from "../generation/xmp.js";
-import { writeContactSheet } from "./contact-sheet.js";
+import { writeGalleryAndSheet } from "./contact-sheet.js";
 import { CROPS_DIR, makeCrops, type CropResult } from "./crops.js";
-import { writeGallery, type GalleryEntry } from "./gallery.js";
+import type { GalleryEntry } from "./gallery.js";
 import { moveRejected, REJECT_MESSAGES, writeScoreToSidecar } from "./rejected.js";
 
 export interface CurateImage {
@@ -192,12 +192,10 @@ export async function curate(images: CurateImage[], options: CurateOptions): Pro
   }
 
   const entries = result.map((c, i) => galleryEntryOf(c, images[i]!, sidecars[i]));
-  const contactSheetPath = await writeContactSheet(outDir, entries);
-  const galleryPath = await writeGallery(outDir, entries, {
+  const { galleryPath, contactSheetPath } = await writeGalleryAndSheet(outDir, entries, {
     title: options.title,
     reference: options.reference.label,
     thresholds: { match: options.minSimilarity ?? IDENTITY_THRESHOLDS.match, doubtful: IDENTITY_THRESHOLDS.doubtful },
-    contactSheet: basename(contactSheetPath),
     generatedAt: now().toISOString(),
     notice: options.notice,
   });

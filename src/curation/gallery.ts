@@ -32,24 +32,32 @@ export async function framedImage(path: string, score: GalleryEntry["score"]): P
   return sharp(upright.data, { raw: { width, height, channels } }).extract(region);
 }
 
-async function writeThumb(outDir: string, entry: GalleryEntry, thumb: string): Promise<void> {
-  const image = await framedImage(join(outDir, entry.file), entry.score);
+async function writeThumb(outDir: string, image: Sharp, thumb: string): Promise<void> {
   const data = await image.resize(THUMB_SIZE, THUMB_SIZE, { fit: "inside" }).jpeg({ quality: 82 }).toBuffer();
   await writeFileAtomic(join(outDir, thumb), data);
 }
 
-/** Writes the thumbnails and the page; returns the page's path. */
-export async function writeGallery(outDir: string, entries: GalleryEntry[], page: Omit<GalleryPage, "generatedAt"> & { generatedAt?: string }): Promise<string> {
+/**
+ * Writes every entry's thumbnail (two images at a time). `alsoWith` gets each decoded frame before
+ * the thumbnail is cut from it (clone() it to change it): the contact sheet's tiles.
+ */
+export async function writeThumbs(outDir: string, entries: GalleryEntry[], alsoWith?: (entry: GalleryEntry, framed: Sharp) => Promise<void>): Promise<GalleryItem[]> {
   const limit = pLimit(2);
-  const items: GalleryItem[] = await Promise.all(
+  return Promise.all(
     entries.map((entry) =>
       limit(async () => {
         const thumb = thumbPathFor(entry.file);
-        await writeThumb(outDir, entry, thumb);
+        const framed = await framedImage(join(outDir, entry.file), entry.score);
+        await alsoWith?.(entry, framed);
+        await writeThumb(outDir, framed, thumb);
         return { ...entry, thumb };
       }),
     ),
   );
+}
+
+/** Writes index.html for thumbnails already written; returns its path. */
+export async function writeGalleryPage(outDir: string, items: GalleryItem[], page: Omit<GalleryPage, "generatedAt"> & { generatedAt?: string }): Promise<string> {
   const html = renderGallery(items, { ...page, generatedAt: page.generatedAt ?? new Date().toISOString() });
   const path = join(outDir, GALLERY_FILE);
   await writeFileAtomic(path, html);

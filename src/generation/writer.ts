@@ -1,10 +1,12 @@
 /**
- * Final files: the raw backend output re-encoded with sharp into the requested format, carrying
- * only the XMP packet from xmp.ts (in PNG: an uncompressed iTXt chunk, see png-xmp.ts) (sharp drops all other metadata unless asked to keep it, so no
+ * Final files: the raw backend output re-encoded with sharp into the requested format (a PNG into
+ * PNG is copied chunk by chunk instead: png-passthrough.ts), carrying only the XMP packet from xmp.ts (in PNG: an uncompressed iTXt chunk, see png-xmp.ts) (sharp drops all other metadata unless asked to keep it, so no
  * EXIF, GPS or camera fields survive), written atomically; then the sidecar JSON next to it.
  */
 import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic-write.js";
+import { relabelPng } from "./png-passthrough.js";
 import { withPngXmp } from "./png-xmp.js";
 import { buildXmp, DIGITAL_SOURCE_TYPE, type XmpFields } from "./xmp.js";
 
@@ -27,6 +29,11 @@ export interface FinalImage {
 }
 
 export async function writeFinalImage(request: FinalImageRequest): Promise<FinalImage> {
+  if (request.format === "png") {
+    // A PNG output needs no re-encode to lose its metadata: its image chunks are copied.
+    const relabelled = relabelPng(await readFile(request.rawPath), buildXmp(request.xmp));
+    if (relabelled) return writeFinal(request.targetPath, relabelled.data, relabelled);
+  }
   const { default: sharp } = await import("sharp");
   // No operation cache: every image is read once, and the cache only grows memory in long batches.
   sharp.cache(false);
@@ -43,8 +50,12 @@ export async function writeFinalImage(request: FinalImageRequest): Promise<Final
   const encoded = await (request.format === "png" ? pipeline : pipeline.withXmp(xmp)).toBuffer({ resolveWithObject: true });
   const { info } = encoded;
   const data = request.format === "png" ? withPngXmp(encoded.data, xmp) : encoded.data;
-  await writeFileAtomic(request.targetPath, data);
-  return { sha256: createHash("sha256").update(data).digest("hex"), bytes: data.byteLength, width: info.width, height: info.height };
+  return writeFinal(request.targetPath, data, info);
+}
+
+async function writeFinal(path: string, data: Buffer, size: { width: number; height: number }): Promise<FinalImage> {
+  await writeFileAtomic(path, data);
+  return { sha256: createHash("sha256").update(data).digest("hex"), bytes: data.byteLength, width: size.width, height: size.height };
 }
 
 /** The sidecar path for an image: same stem, `.json`. */

@@ -12,11 +12,12 @@
  *   photos are independent and results must be reproducible, so every cache is off.
  */
 import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
+import { availableParallelism, freemem } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { DependencyError } from "../errors.js";
+import { faceWorkerLimit } from "./face-worker-limit.js";
 import { FACE_WORKER_SOURCE } from "./face-worker-source.js";
 
 export interface FaceResult {
@@ -58,7 +59,6 @@ const LIKENESS_DETECTOR: "ssd" | "human" = process.env.HEADSHOT_LIKENESS_DETECTO
 export const FACE_MODEL_ID = `human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-${LIKENESS_DETECTOR}+lm68x3+dlib-resnet/wasm/max10/second-box-0.5`;
 
 const MAX_DETECTED = 10;
-const MAX_WORKERS = Math.max(1, Math.min(2, availableParallelism())); // each holds its own models
 const DEFAULT_MIN_SCORE = 0.5;
 /**
  * A second face counts only when the detector itself is confident. On a noisy 12 MP selfie
@@ -159,7 +159,7 @@ class FacePool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
 
-  constructor(private readonly paths: WorkerPaths) {}
+  constructor(private readonly paths: WorkerPaths, readonly maxWorkers: number /* face-worker-limit.ts */) {}
 
   get size(): number {
     return this.slots.length;
@@ -183,7 +183,7 @@ class FacePool {
       }
       this.growing = undefined;
     })();
-    this.target = Math.max(this.target, count);
+    this.target = Math.max(this.target, Math.min(count, this.maxWorkers));
     await first;
   }
 
@@ -240,7 +240,7 @@ class FacePool {
     const ready = this.slots.filter((s) => s.isReady);
     const slot = ready.reduce((a, b) => (b.busy < a.busy ? b : a));
     // Jobs queue on every worker (gen's score queue asks for none up front): grow as warmFaceWorkers would.
-    if (slot.busy > 0 && this.target < MAX_WORKERS) this.ensure(this.target + 1).catch(() => undefined);
+    if (slot.busy > 0 && this.target < this.maxWorkers) this.ensure(this.target + 1).catch(() => undefined);
     const id = this.nextId++;
     const data = image.data.slice(); // our own buffer: transferred without detaching the caller's
     return new Promise<RawFace[]>((resolve, reject) => {
@@ -260,7 +260,7 @@ class FacePool {
 let pool: FacePool | undefined;
 
 function sharedPool(): FacePool {
-  pool ??= new FacePool(packagePaths());
+  pool ??= new FacePool(packagePaths(), faceWorkerLimit(process.env, { cores: availableParallelism(), freeBytes: freemem() }));
   return pool;
 }
 
@@ -269,9 +269,9 @@ export async function loadFaceModel(): Promise<void> {
   await sharedPool().ensure(1);
 }
 
-/** Starts up to `count` model workers (capped by the cores available); returns how many run. */
+/** Starts up to `count` model workers (capped by faceWorkerLimit); returns how many will run. */
 export async function warmFaceWorkers(count: number): Promise<number> {
-  const wanted = Math.max(1, Math.min(count, availableParallelism()));
+  const wanted = Math.max(1, Math.min(count, sharedPool().maxWorkers));
   await sharedPool().ensure(wanted);
   return wanted;
 }

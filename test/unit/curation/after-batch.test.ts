@@ -19,7 +19,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function batch(out: string): Promise<ManifestStore> {
+/** `writeIntervalMs`: how far apart the store spaces its writes (a gen batch's store: 100 ms). */
+async function batch(out: string, writeIntervalMs = 0): Promise<ManifestStore> {
   const files = await writeGenLikeFolder(out, {
     "corporate-001.jpg": await generatedLike("collins", "teal-background"),
     "corporate-002.jpg": await generatedLike("hopper", "full"),
@@ -39,8 +40,9 @@ async function batch(out: string): Promise<ManifestStore> {
     batch: { preset: { name: "corporate", hash: "h" }, identity: { name: "jane", trigger: "ohwx", classWord: "woman" }, backend: "replicate", model: "flux-dev-lora", modelRef: "m", seedBase: 1001, count: 3, format: "png", placeholder: false },
     images,
   });
-  const store = new ManifestStore(out, data);
-  await store.commit();
+  const store = new ManifestStore(out, data, undefined, writeIntervalMs);
+  // The first write is never delayed: leave it to afterBatch when writes are spaced.
+  if (!writeIntervalMs) await store.commit();
   return store;
 }
 
@@ -58,6 +60,16 @@ describe("afterBatch (gen's post-engine hook)", () => {
     expect(sidecar).toMatchObject({ prompt: expect.stringContaining("corporate headshot"), score: { verdict: "not_you" }, rejected: { reason: "below_min_similarity" } });
     expect(await readFile(result.galleryPath, "utf8")).toContain("looks like you");
   });
+
+  it("records every image's score in one manifest write, however far apart the store spaces its writes", async () => {
+    // Awaiting one update after another cost one spaced write per image (10 s per 100 images in
+    // gen): with writes ten minutes apart, this would time out.
+    const out = join(dir, "spaced");
+    const store = await batch(out, 600_000);
+    await afterBatch(Object.values(store.data.images), store, { outDir: out, home: join(dir, "home"), selfies: join(dir, "selfies"), keep: 1, title: "Headshots" });
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as { images: Record<string, Record<string, unknown>> };
+    expect(Object.values(manifest.images).map((e) => e.kept)).toEqual([true, false, false]);
+  }, 120_000);
 
   it("without an identity or reference photos, writes the gallery unscored and moves nothing", async () => {
     const out = join(dir, "unscored");

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONTACT_SHEET_MAX, renderContactSheet, tileLabels } from "../../../src/curation/contact-sheet.js";
+import { CONTACT_SHEET_MAX, renderContactSheet, tileLabels, writeGalleryAndSheet } from "../../../src/curation/contact-sheet.js";
 import { REJECT_MESSAGES } from "../../../src/curation/rejected.js";
 import type { GalleryEntry } from "../../../src/curation/gallery.js";
 
@@ -11,6 +11,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "headshot-sheet-"));
   await sharp({ create: { width: 64, height: 80, channels: 3, background: "#888" } }).png().toFile(join(dir, "a.png"));
+  await sharp({ create: { width: 90, height: 60, channels: 3, background: "#c83" } }).png().toFile(join(dir, "b.png"));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -22,6 +23,19 @@ describe("output contact sheet", () => {
     expect(capped.width).toBe(exact.width);
     // Only a line of text ("30 more images: open index.html") is added.
     expect((capped.height ?? 0) - (exact.height ?? 0)).toBeLessThan(60);
+  });
+});
+
+describe("gallery and contact sheet from one decode per image", () => {
+  it("writes the same sheet, pixel for pixel, as decoding each image apart for it", async () => {
+    const entries = [
+      { file: "a.png", kept: true },
+      { file: "b.png", kept: false, rejectedReason: "moved here by hand" },
+    ] as GalleryEntry[];
+    const { contactSheetPath, galleryPath } = await writeGalleryAndSheet(dir, entries, { title: "t" });
+    const apart = await sharp(await renderContactSheet(dir, entries)).raw().toBuffer();
+    expect((await sharp(contactSheetPath).raw().toBuffer()).equals(apart)).toBe(true);
+    expect(galleryPath).toBe(join(dir, "index.html"));
   });
 });
 
