@@ -5,7 +5,6 @@
  * the contact sheet into the folder (nothing is moved).
  */
 import { readdir, stat } from "node:fs/promises";
-import type { Dirent } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { REJECTED_DIR } from "../generation/manifest.js";
@@ -15,7 +14,7 @@ import { checkReferenceFlags, loadReference } from "../scoring/reference.js";
 import { scoreImages } from "../scoring/score-images.js";
 import type { IdentityReference, ImageScore } from "../scoring/similarity.js";
 import type { UseCaseIo } from "../use-case.js";
-import { describeKind, REASON_TEXT } from "../util/regular-file.js";
+import { whyNotAPhoto } from "../util/regular-file.js";
 
 const IMAGE_EXTENSIONS = /\.(jpe?g|png|webp|avif|tiff?|gif|heic|heif)$/i;
 
@@ -68,21 +67,6 @@ async function isDir(path: string): Promise<boolean> {
 const OWN_OUTPUTS = new Set(["contact-sheet.png"]);
 
 /**
- * Why an image-named entry is not a photo, or undefined when it is a regular file (links
- * followed). As `check` does (issue 14, R1): a link to /dev/zero or a FIFO is never opened (one
- * reads forever, the other blocks a libuv thread on open), a link to a folder is named as such.
- */
-async function notAPhoto(entry: Dirent, path: string): Promise<string | undefined> {
-  if (entry.isFile()) return undefined;
-  if (!entry.isSymbolicLink()) return `${REASON_TEXT[describeKind(entry) as keyof typeof REASON_TEXT].replace(/, not a file$/, "")}, not a photo`;
-  const target = await stat(path).catch(() => undefined);
-  if (!target) return "a broken link (its target does not exist)";
-  if (target.isFile()) return undefined;
-  if (target.isDirectory()) return "a link to a folder, not a photo (links to folders are not followed)";
-  return `a link to ${REASON_TEXT[describeKind(target) as keyof typeof REASON_TEXT].replace(/, not a file$/, "")}, not a photo`;
-}
-
-/**
  * The image files of a folder (sorted by name), and what was skipped: entries named like images
  * that are not files, and links to folders whatever their name (a real subfolder is not listed).
  */
@@ -95,7 +79,7 @@ async function listImages(dir: string, prefix = ""): Promise<{ files: string[]; 
     const image = IMAGE_EXTENSIONS.test(entry.name);
     if (!image && !entry.isSymbolicLink()) continue;
     const path = join(dir, entry.name);
-    const reason = await notAPhoto(entry, path);
+    const reason = await whyNotAPhoto(entry, path);
     if (reason === undefined) {
       if (image) files.push(entry.name);
     } else if (image || reason.startsWith("a link to a folder")) {

@@ -56,7 +56,7 @@ describe("relabelPng", () => {
     expect(relabelPng(png, "x")).toBeDefined();
     expect(relabelPng(await pngWith(chunk("iCCP", Buffer.from("icc\0\0xyz", "latin1"))), "x")).toBeUndefined();
     const damaged = Buffer.from(png);
-    damaged[damaged.length - 20] ^= 0xff;
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 20) ^ 0xff, damaged.length - 20);
     expect(relabelPng(damaged, "x")).toBeUndefined();
     expect(relabelPng(png.subarray(0, png.length - 12), "x")).toBeUndefined();
     expect(relabelPng(Buffer.concat([png, Buffer.from("junk")]), "x")).toBeUndefined();
