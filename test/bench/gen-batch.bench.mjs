@@ -40,7 +40,11 @@ export async function loadEmulator() {
 }
 
 // Reports the child's peak RSS on exit (stderr is a pipe: synchronous on Linux).
-const RSS_PROBE = `data:text/javascript,process.on("exit",()=>process.stderr.write("\\nHEADSHOT_BENCH_MAXRSS_KB="+process.resourceUsage().maxRSS+" heap="+JSON.stringify(process.memoryUsage())+"\\n"))`;
+// Its CPU time too (all threads: the face-model workers and libvips' pool count).
+export const RSS_PROBE = `data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nHEADSHOT_BENCH_MAXRSS_KB="+u.maxRSS+" HEADSHOT_BENCH_CPU_US="+(u.userCPUTime+u.systemCPUTime)+" heap="+JSON.stringify(process.memoryUsage())+"\\n")})`;
+
+/** The CPU seconds a child reported through RSS_PROBE (NaN without it). */
+export const cpuSecondsOf = (stderr) => Number(stderr.match(/HEADSHOT_BENCH_CPU_US=(\d+)/)?.[1] ?? NaN) / 1e6;
 
 export function runCli(args, env) {
   return new Promise((resolve) => {
@@ -59,7 +63,7 @@ export function runCli(args, env) {
         } catch {
           summary = {};
         }
-        resolve({ code: error ? error.code : 0, wallMs, rssMb: rss / 1024, summary, stderr });
+        resolve({ code: error ? error.code : 0, wallMs, rssMb: rss / 1024, cpuS: cpuSecondsOf(stderr), summary, stderr });
       },
     );
   });

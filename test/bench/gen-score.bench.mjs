@@ -8,13 +8,13 @@
 // Every side is a child process timed from spawn to exit (Node start-up and model loads included).
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import sharp from "sharp";
-import { loadEmulator, runCli } from "./gen-batch.bench.mjs";
+import { cpuSecondsOf, loadEmulator, RSS_PROBE, runCli } from "./gen-batch.bench.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
@@ -115,11 +115,13 @@ await Promise.all(Array.from({ length: Number(c) }, async () => { while (next < 
 function lean(args) {
   return new Promise((resolve) => {
     const started = performance.now();
-    execFile(process.execPath, ["--input-type=module", "-e", LEAN, ...args], { maxBuffer: 1 << 20 }, (error, _stdout, stderr) =>
-      resolve({ code: error ? error.code : 0, wallMs: performance.now() - started, stderr }),
+    execFile(process.execPath, ["--import", RSS_PROBE, "--input-type=module", "-e", LEAN, ...args], { maxBuffer: 1 << 20 }, (error, _stdout, stderr) =>
+      resolve({ code: error ? error.code : 0, wallMs: performance.now() - started, cpuS: cpuSecondsOf(stderr), stderr }),
     );
   });
 }
+
+const cpuSeconds = (usage) => (usage.user + usage.system) / 1e6;
 
 export default async function genScoreBench() {
   const emuModule = await loadEmulator();
@@ -136,6 +138,8 @@ export default async function genScoreBench() {
     const emu1 = start(await emuModule.startReplicateEmulator({ latencyMs: L, startingFraction: 0.1, imageLongSide: 1024 }));
     let gen;
     let create;
+    // The emulator's own CPU (rendering and serving 1 MP PNGs) is this process's, on the same cores.
+    const genEmulatorCpu = process.cpuUsage();
     try {
       const version = await registerModel(emu1, emuModule, "bench-gen-score");
       await saveBenchIdentity(join(root, "home-gen"), version, selfies);
@@ -146,10 +150,12 @@ export default async function genScoreBench() {
     } finally {
       await emu1.close();
     }
+    const genEmulatorS = cpuSeconds(process.cpuUsage(genEmulatorCpu));
     const images = (await readdir(out)).filter((f) => /-\d+\.(png|jpg|webp)$/.test(f));
     // 2. The lean client, same latency, same number of predictions, same outputs.
     const emu2 = start(await emuModule.startReplicateEmulator({ latencyMs: L, startingFraction: 0.1, imageLongSide: 1024 }));
     let leanRun;
+    const leanEmulatorCpu = process.cpuUsage();
     try {
       await registerModel(emu2, emuModule, "bench-gen-score");
       const leanOut = join(root, "lean");
@@ -159,6 +165,7 @@ export default async function genScoreBench() {
     } finally {
       await emu2.close();
     }
+    const leanEmulatorS = cpuSeconds(process.cpuUsage(leanEmulatorCpu));
     // 3. `headshot score` of the files gen wrote, with nothing cached.
     await saveBenchIdentity(join(root, "home-score"), "jane-doe/x:0", selfies);
     const score = await runCli(["--json", "score", out, "--identity", "bench"], { HEADSHOT_HOME: join(root, "home-score") });
@@ -178,6 +185,11 @@ export default async function genScoreBench() {
         ratio: ratio.toFixed(2),
         "gen peak RSS MB": Math.round(gen.rssMb),
         "score peak RSS MB": Math.round(score.rssMb),
+        "gen CPU s (+ emulator)": `${gen.cpuS.toFixed(1)} (+ ${genEmulatorS.toFixed(1)})`,
+        "lean CPU s (+ emulator)": `${leanRun.cpuS.toFixed(1)} (+ ${leanEmulatorS.toFixed(1)})`,
+        "score CPU s": score.cpuS.toFixed(1),
+        // No schedule on these cores can end before all that CPU work is done.
+        "gen CPU floor s": ((gen.cpuS + genEmulatorS) / cpus().length).toFixed(1),
         images: images.length,
         ...(scored !== undefined ? { "score images": scored } : {}),
       },
