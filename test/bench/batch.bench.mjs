@@ -90,7 +90,7 @@ async function measure(emuModule, catalog, saveIdentity, L) {
     const summary = run.lines.at(-1)?.event ?? {};
     const creates = emu.requests.filter((r) => r.createdId).length;
     let images = 0;
-    for (const n of names) for (const p of ["corporate", "linkedin"]) images += (await readdir(join(dir, "headshots", n, p))).filter((f) => f.endsWith(".png")).length;
+    for (const n of names) for (const p of ["corporate", "linkedin"]) images += (await readdir(join(dir, "headshots", n, p))).filter((f) => f.endsWith(".png") && f !== "contact-sheet.png").length;
     // A re-run does nothing: its time is the fixed cost of checking 20 finished presets.
     const again = await runCli(["--json", "batch", "team.yaml"], env, dir);
     const createsAfter = emu.requests.filter((r) => r.createdId).length;
