@@ -7,17 +7,13 @@
  *
  * - One shared pool per process, started lazily; `loadFaceModel()` waits for the first worker.
  *   `runCheck` asks for more workers (one per core, at most 2) when it has several photos.
- * - Human's default `maxDetected` is 1, which would hide group shots: raised to 10.
- * - Human is tuned for video and reuses the last frame's results when the input looks similar;
- *   photos are independent and results must be reproducible, so every cache is off.
+ * - Human's settings and where the workers find the packages: face-worker-config.ts.
  */
-import { createRequire } from "node:module";
 import { availableParallelism, freemem } from "node:os";
-import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { Worker } from "node:worker_threads";
 import { DependencyError } from "../errors.js";
 import { faceWorkerLimit } from "./face-worker-limit.js";
+import { humanConfig, packagePaths, type WorkerPaths } from "./face-worker-config.js";
 import { FACE_WORKER_SOURCE } from "./face-worker-source.js";
 
 export interface FaceResult {
@@ -58,7 +54,6 @@ export interface DetectOptions {
 const LIKENESS_DETECTOR: "ssd" | "human" = process.env.HEADSHOT_LIKENESS_DETECTOR === "ssd" ? "ssd" : "human";
 export const FACE_MODEL_ID = `human-3.3.6/blazeface-back+facemesh/face-api-1.7.15-${LIKENESS_DETECTOR}+lm68x3+dlib-resnet/wasm/max10/second-box-0.5`;
 
-const MAX_DETECTED = 10;
 const DEFAULT_MIN_SCORE = 0.5;
 /**
  * A second face counts only when the detector itself is confident. On a noisy 12 MP selfie
@@ -67,68 +62,6 @@ const DEFAULT_MIN_SCORE = 0.5;
  * without this, one person's selfie was rejected as a group shot. The best face is always kept.
  */
 const SECONDARY_MIN_BOX_SCORE = 0.5;
-
-interface WorkerPaths {
-  humanFile: string;
-  faceApiFile: string;
-  faceApiModelDir: string;
-  modelDir: string;
-  wasmDir: string;
-  tfCore: string;
-}
-
-function packagePaths(): WorkerPaths {
-  const require = createRequire(import.meta.url);
-  try {
-    // "require" resolves to dist/human.node.js; its sibling is the WASM build we want.
-    const humanDist = dirname(require.resolve("@vladmandic/human"));
-    const faceApiRoot = dirname(require.resolve("@vladmandic/face-api/package.json"));
-    return {
-      humanFile: join(humanDist, "human.node-wasm.js"),
-      // The node-wasm build shares @tensorflow/tfjs-backend-wasm with Human (one backend per worker).
-      faceApiFile: join(faceApiRoot, "dist", "face-api.node-wasm.js"),
-      faceApiModelDir: join(faceApiRoot, "model"),
-      modelDir: join(humanDist, "..", "models"),
-      wasmDir: join(dirname(require.resolve("@tensorflow/tfjs-backend-wasm")), "/"),
-      tfCore: require.resolve("@tensorflow/tfjs-core"),
-    };
-  } catch (error) {
-    throw new DependencyError("The face models (@vladmandic/human, @vladmandic/face-api, @tensorflow/tfjs-backend-wasm) are not installed.", {
-      hint: "Reinstall headshot: npm install -g headshot",
-      cause: error,
-    });
-  }
-}
-
-function humanConfig(paths: WorkerPaths): Record<string, unknown> {
-  return {
-    backend: "wasm",
-    wasmPath: paths.wasmDir,
-    modelBasePath: pathToFileURL(paths.modelDir).href + "/",
-    cacheModels: false,
-    debug: false,
-    warmup: "none",
-    cacheSensitivity: 0,
-    face: {
-      enabled: true,
-      detector: { maxDetected: MAX_DETECTED, rotation: false, minConfidence: 0.3, return: false, skipFrames: 0, skipTime: 0 },
-      mesh: { enabled: true },
-      iris: { enabled: false },
-      // faceres is replaced by face-api's dlib descriptor (face-worker-source.ts): one CNN pass less.
-      description: { enabled: false },
-      emotion: { enabled: false },
-      antispoof: { enabled: false },
-      liveness: { enabled: false },
-      attention: { enabled: false },
-    },
-    body: { enabled: false },
-    hand: { enabled: false },
-    object: { enabled: false },
-    gesture: { enabled: false },
-    segmentation: { enabled: false },
-    filter: { enabled: false },
-  };
-}
 
 interface RawFace {
   box: number[];

@@ -13,9 +13,7 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const MAX_LINES = 300;
 
 /** Files still over the cap, with their length when listed: they may shrink, never grow. */
-const ALLOWED: Record<string, number> = {
-  "src/selfies/faces.ts": 364,
-};
+const ALLOWED: Record<string, number> = {};
 
 describe("file length", () => {
   const lengths = new Map(importGraph(ROOT).files.map((f) => [f, readFileSync(join(ROOT, f), "utf8").trimEnd().split("\n").length]));
