@@ -6,6 +6,7 @@
  * from the use case's result, and a full disk or a refused start as the error that ends the person.
  */
 import { isHeadshotError, JobFailedError } from "../errors.js";
+import { doneOnDisk } from "../generation/complete-run.js";
 import type { EngineResult } from "../generation/engine.js";
 import type { Manifest } from "../generation/manifest.js";
 import type { GenPlan } from "../generation/plan.js";
@@ -46,7 +47,6 @@ export function presetRunSlots(state: RunState): RunSlots {
       input.onEvent({ type: "preset.skipped", person: person.name, preset: outcome.preset, dir, images: plan.images.length });
       return done;
     }
-    const { doneOnDisk } = await import("../generation/complete-run.js");
     let remaining = 0;
     for (const image of plan.images) if (!(await doneOnDisk(manifest?.images[image.key], dir))) remaining++;
     const estimateUsd = await reservationUsd(plan, remaining, input, outcome.costUsd);

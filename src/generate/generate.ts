@@ -7,6 +7,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { InterruptedError, type HeadshotError } from "../errors.js";
+import { completeRun } from "../generation/complete-run.js";
 import type { CreateGate } from "../generation/engine.js";
 import type { RunEvent, RunGenOutput } from "../generation/run-plan.js";
 import type { MemoryMode } from "../generation/local/memory-mode.js";
@@ -262,7 +263,7 @@ async function runPlan(req: GenerateRequest, run: RunInput, io: UseCaseIo<Genera
     });
   try {
     const slots = req.inject?.runSlots;
-    const complete = async () => (await import("../generation/complete-run.js")).completeRun(run.plan, options.backend, run.gate);
+    const complete = () => completeRun(run.plan, options.backend, run.gate);
     return await (slots ? slots(run.plan, start, complete) : start(run.concurrency));
   } catch (error) {
     if (error instanceof InterruptedError || io.signal.aborted) {

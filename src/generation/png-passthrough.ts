@@ -7,9 +7,7 @@
  * Chunk layout, CRC and which chunks are critical: PNG specification, https://www.w3.org/TR/png-3/#5Chunk-layout.
  */
 import { crc32 } from "node:zlib";
-import { xmpITxtChunk } from "./png-xmp.js";
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+import { PNG_SIGNATURE, xmpITxtChunk } from "./png-xmp.js";
 
 /** Chunks that carry the image: kept byte for byte. Everything else ancillary is metadata, dropped. */
 const IMAGE_CHUNKS = new Set(["IHDR", "PLTE", "tRNS", "IDAT", "IEND"]);
@@ -31,7 +29,7 @@ export interface RelabelledPng {
  * unknown critical chunk, a colour profile or animation.
  */
 export function relabelPng(png: Buffer, xmp: string): RelabelledPng | undefined {
-  if (png.length < 8 || !png.subarray(0, 8).equals(SIGNATURE)) return undefined;
+  if (png.length < 8 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) return undefined;
   const kept: Buffer[] = [];
   let at = 8;
   let ended = false;
@@ -52,5 +50,5 @@ export function relabelPng(png: Buffer, xmp: string): RelabelledPng | undefined 
   }
   if (!ended || at !== png.length) return undefined;
   const ihdr = kept[0]!;
-  return { data: Buffer.concat([SIGNATURE, ...kept]), width: ihdr.readUInt32BE(8), height: ihdr.readUInt32BE(12) };
+  return { data: Buffer.concat([PNG_SIGNATURE, ...kept]), width: ihdr.readUInt32BE(8), height: ihdr.readUInt32BE(12) };
 }

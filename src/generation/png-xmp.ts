@@ -8,7 +8,7 @@
  */
 import { crc32 } from "node:zlib";
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const XMP_KEYWORD = "XML:com.adobe.xmp";
 
 interface Chunk {
@@ -17,7 +17,7 @@ interface Chunk {
 }
 
 function readChunks(png: Buffer): Chunk[] {
-  if (png.length < 8 || !png.subarray(0, 8).equals(SIGNATURE)) throw new Error("not a PNG file");
+  if (png.length < 8 || !png.subarray(0, 8).equals(PNG_SIGNATURE)) throw new Error("not a PNG file");
   const chunks: Chunk[] = [];
   let at = 8;
   while (at + 12 <= png.length) {
@@ -30,7 +30,8 @@ function readChunks(png: Buffer): Chunk[] {
   return chunks;
 }
 
-function writeChunk({ type, data }: Chunk): Buffer {
+/** One PNG chunk: length, type, data, CRC over type and data. */
+export function pngChunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
   head.write(type, 4, "latin1");
@@ -49,7 +50,7 @@ function keywordOf(chunk: Chunk): string | undefined {
 /** An iTXt chunk: keyword, NUL, compression flag 0, method 0, empty language, NUL, empty translated keyword, NUL, UTF-8 text. */
 export function xmpITxtChunk(xmp: string): Buffer {
   const data = Buffer.concat([Buffer.from(XMP_KEYWORD, "latin1"), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(xmp, "utf8")]);
-  return writeChunk({ type: "iTXt", data });
+  return pngChunk("iTXt", data);
 }
 
 /**
@@ -58,9 +59,9 @@ export function xmpITxtChunk(xmp: string): Buffer {
  */
 export function withPngXmp(png: Buffer, xmp: string): Buffer {
   const chunks = readChunks(png).filter((c) => keywordOf(c) !== XMP_KEYWORD);
-  const parts: Buffer[] = [SIGNATURE];
+  const parts: Buffer[] = [PNG_SIGNATURE];
   for (const chunk of chunks) {
-    parts.push(writeChunk(chunk));
+    parts.push(pngChunk(chunk.type, chunk.data));
     if (chunk.type === "IHDR") parts.push(xmpITxtChunk(xmp));
   }
   return Buffer.concat(parts);

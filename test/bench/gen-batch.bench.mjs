@@ -69,8 +69,8 @@ export function runCli(args, env) {
   });
 }
 
-async function setup(emu, catalog, home, name) {
-  const { saveIdentity } = await import(pathToFileURL(join(repo, "dist", "identity", "registry.js")).href);
+/** A trained version of `name` in the emulator (the recorded trained-version schema); returns its ref. */
+export function registerModel(emu, catalog, name) {
   const hex = createHash("sha256").update(name).digest("hex");
   const now = Date.now();
   emu.state.models.set(`jane-doe/${name}`, {
@@ -78,15 +78,25 @@ async function setup(emu, catalog, home, name) {
     versions: [{ id: hex, created_at: now, cog_version: "0.14.0", openapi_schema: catalog.trainedVersionSchema() }],
     run_count: 0, created_at: now,
   });
+  return `jane-doe/${name}:${hex}`;
+}
+
+/** The identity "bench" on that version, with the given selfie summary. */
+export async function saveBenchIdentity(home, version, selfies) {
+  const { saveIdentity } = await import(pathToFileURL(join(repo, "dist", "identity", "registry.js")).href);
   await saveIdentity(home, {
     schemaVersion: 1, name: "bench", trigger: "ohwx", classWord: "woman", backend: "replicate", baseModel: "flux1-dev", recipe: "balanced",
     lora: { path: "/dev/null", sha256: "0".repeat(64), bytes: 1 },
     training: { steps: 1000, rank: 16, lr: 0.0004, resolutions: [1024] },
     dataset: { dir: "/dev/null", hash: "0".repeat(64), images: 12, sourceDir: "/dev/null" },
-    selfies: { verdict: "ok", usable: 12, total: 12 },
+    selfies,
     createdAt: new Date().toISOString(),
-    replicate: { version: `jane-doe/${name}:${hex}` },
+    replicate: { version },
   });
+}
+
+async function setup(emu, catalog, home, name) {
+  await saveBenchIdentity(home, registerModel(emu, catalog, name), { verdict: "ok", usable: 12, total: 12 });
 }
 
 async function batch(emuModule, catalog, { n, c, latencyMs, longSide, format }) {

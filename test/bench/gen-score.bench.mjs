@@ -11,10 +11,9 @@ import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import sharp from "sharp";
-import { cpuSecondsOf, loadEmulator, RSS_PROBE, runCli } from "./gen-batch.bench.mjs";
+import { cpuSecondsOf, loadEmulator, registerModel, RSS_PROBE, runCli, saveBenchIdentity } from "./gen-batch.bench.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
@@ -63,30 +62,6 @@ async function selfieSummary(dir, home) {
     selfSimilarity: report.set.selfSimilarity,
     embedding: { model: DESCRIPTOR_MODEL, dims: embeddings[0].length, count: embeddings.length, centroid: embeddingCentroid(embeddings) },
   };
-}
-
-async function registerModel(emu, catalog, name) {
-  const hex = createHash("sha256").update(name).digest("hex");
-  const now = Date.now();
-  emu.state.models.set(`jane-doe/${name}`, {
-    owner: "jane-doe", name, description: null, visibility: "private", is_official: false, hardware: "gpu-t4",
-    versions: [{ id: hex, created_at: now, cog_version: "0.14.0", openapi_schema: catalog.trainedVersionSchema() }],
-    run_count: 0, created_at: now,
-  });
-  return `jane-doe/${name}:${hex}`;
-}
-
-async function saveBenchIdentity(home, version, selfies) {
-  const { saveIdentity } = await import(dist("identity/registry.js"));
-  await saveIdentity(home, {
-    schemaVersion: 1, name: "bench", trigger: "ohwx", classWord: "woman", backend: "replicate", baseModel: "flux1-dev", recipe: "balanced",
-    lora: { path: "/dev/null", sha256: "0".repeat(64), bytes: 1 },
-    training: { steps: 1000, rank: 16, lr: 0.0004, resolutions: [1024] },
-    dataset: { dir: "/dev/null", hash: "0".repeat(64), images: 12, sourceDir: "/dev/null" },
-    selfies,
-    createdAt: new Date().toISOString(),
-    replicate: { version },
-  });
 }
 
 // The lean client: the same creates as the CLI's (path and body copied from its first create),

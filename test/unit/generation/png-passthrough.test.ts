@@ -2,20 +2,12 @@
  * relabelPng: a PNG output loses every metadata chunk and gains our XMP without a decode, with the
  * same pixels; anything it cannot copy safely is left to the full re-encode.
  */
-import { crc32 } from "node:zlib";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { relabelPng } from "../../../src/generation/png-passthrough.js";
-import { readPngXmp } from "../../../src/generation/png-xmp.js";
+import { pngChunk, readPngXmp } from "../../../src/generation/png-xmp.js";
 
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, "latin1");
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
-}
+const chunk = pngChunk;
 
 function chunkTypes(png: Buffer): string[] {
   const types: string[] = [];
